@@ -1,0 +1,78 @@
+# cohort-abstract: data/ -> data_checks/ -> analysis/ -> report.qmd -> _output/
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := report
+.DELETE_ON_ERROR:
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STUDY  := study.yml
+OUT    := _output
+BUILD  := .build
+# The interpreter that creates the virtual environment.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+# The cohort file: study.yml's `data:` unless DATA=path is given.
+DATA     ?= $(shell sed -n 's/^  data: *//p' $(STUDY) | head -n 1)
+RENDERER ?= auto
+export DATA RENDERER
+
+DICTIONARY := $(shell sed -n 's/^  dictionary: *//p' $(STUDY) | head -n 1)
+ANALYSIS   := $(wildcard analysis/*.py)
+CHECKS     := $(wildcard data_checks/*.py)
+RENDER     := $(wildcard renderer/*.py) $(wildcard templates/*)
+REPORT     := $(OUT)/report.html $(OUT)/report.pdf $(OUT)/report.docx
+
+# Which cohort and renderer the outputs were built with: rewritten (at parse
+# time, so an unchanged build runs nothing) only when they change, so that
+# switching DATA or RENDERER rebuilds.
+SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER)
+ifneq ($(shell cat $(BUILD)/settings 2>/dev/null),$(SETTINGS))
+  $(shell mkdir -p $(BUILD) && echo '$(SETTINGS)' > $(BUILD)/settings)
+endif
+
+.PHONY: report check test bench reference example clean distclean help
+
+report: $(REPORT) ## Validate the cohort, then render _output/report.{html,pdf,docx} (default)
+
+check: $(VENV)/.installed ## Run the data checks alone (Data Docs in _output/validation/)
+	@tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation
+	@mkdir -p $(BUILD) && touch $(BUILD)/checks.ok
+
+test: $(VENV)/.installed ## Run the test suite
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed ## Measure build times and scaling; writes bench/results.json
+	$(PY) bench/run.py
+
+reference: ## Regenerate the R reference values in tests/reference/ (needs R)
+	cd tests/reference && for f in *.R; do Rscript "$$f" || exit 1; done
+
+example: $(VENV)/.installed ## Regenerate the synthetic example cohort (byte-identical)
+	$(PY) data/generate_example_cohort.py
+
+clean: ## Remove outputs and build stamps (keeps .venv)
+	rm -rf $(OUT) $(BUILD)
+
+distclean: clean ## Also remove the virtual environment
+	rm -rf $(VENV)
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 20
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@rm -rf $(VENV)
+	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
+	@touch $@
+
+$(BUILD)/checks.ok: $(DATA) $(DICTIONARY) $(STUDY) $(CHECKS) analysis/cohort.py $(BUILD)/settings $(VENV)/.installed
+	@tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation
+	@touch $@
+
+$(REPORT) &: report.qmd _quarto.yml $(STUDY) $(DATA) $(DICTIONARY) $(ANALYSIS) $(RENDER) $(BUILD)/checks.ok
+	@$(PY) -m renderer report.qmd --output-dir $(OUT)
+
+# A missing cohort file is a user error, not a missing rule.
+$(DATA):
+	@echo "error: cohort file '$(DATA)' not found (set DATA=path/to/cohort.csv or study.yml's data:)" >&2; exit 2

@@ -1,0 +1,95 @@
+"""Where the numbers came from: the methods sentence and the provenance footer."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+
+from analysis import formatting
+
+# Packages whose versions the report names; versions are read from metadata, not by importing.
+_PACKAGES = {
+    "pandas": "pandas",
+    "NumPy": "numpy",
+    "SciPy": "scipy",
+    "lifelines": "lifelines",
+    "matplotlib": "matplotlib",
+    "Great Expectations": "great-expectations",
+}
+
+_CI_TRANSFORMS = {
+    "linear": "plain (linear)",
+    "plain": "plain (linear)",
+    "log": "log-transformed",
+    "log-log": "log-log-transformed",
+    "logit": "logit-transformed",
+    "arcsin": "arcsine-square-root-transformed",
+}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"Python": platform.python_version()}
+    versions.update({name: version(dist) for name, dist in _PACKAGES.items()})
+    return versions
+
+
+def generation_time() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def methods_sentence(study) -> str:
+    """The statistical methods, generated from the settings actually used."""
+    s = study.settings
+    level = formatting.number(s.conf_level * 100)
+    versions = package_versions()
+    software = ", ".join(f"{name} {versions[name]}" for name in ("Python", "pandas", "lifelines", "SciPy"))
+    return (
+        f"OS was measured {study.overall_survival.definition} (data cut-off {formatting.date(s.cutoff_date)}). "
+        f"Survival was estimated by the Kaplan-Meier method with {level}% confidence intervals from Greenwood's "
+        f"variance on the {_CI_TRANSFORMS[s.ci_transform]} scale and compared between groups with the two-sided "
+        f"log-rank test. The response rate has an exact (Clopper-Pearson) {level}% confidence interval, SOS after "
+        f"HSCT was estimated as cumulative incidence with death as a competing event (Aalen-Johansen), and "
+        f"follow-up by the reverse Kaplan-Meier method. Analyses used {software}."
+    )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    data_file: str
+    sha256: str
+    cutoff: str
+    generated: str
+    versions: dict[str, str]
+    synthetic: bool
+
+    def to_markdown(self) -> str:
+        packages = ", ".join(f"{k} {v}" for k, v in self.versions.items())
+        lines = [
+            "---",
+            "",
+            f"*Data:* `{self.data_file}` (SHA-256 `{self.sha256}`), cut-off {self.cutoff}. "
+            f"*Generated:* {self.generated}. *Software:* {packages}.",
+        ]
+        if self.synthetic:
+            lines.append("")
+            lines.append("*These data are synthetic: no real patient is described.*")
+        return "\n".join(lines)
+
+
+def provenance(study) -> Provenance:
+    """The footer of the report; names the data file, never a patient."""
+    return Provenance(
+        data_file=study.data_path.name,
+        sha256=study.data_sha256,
+        cutoff=formatting.date(study.settings.cutoff_date),
+        generated=generation_time().strftime("%Y-%m-%d %H:%M UTC"),
+        versions=package_versions(),
+        synthetic=study.is_example,
+    )
