@@ -1,0 +1,516 @@
+"""Kaplan-Meier figures in the KMunicate style (Morris et al., BMJ Open 2019;9:e030215).
+
+A figure shows each curve as a step function with censor marks and a shaded
+confidence band, months on the x-axis, and under it a table giving, at every
+tick, the patients at risk and the cumulative numbers censored and with an
+event. The counts come from :func:`risk_table`, a pure function, so a test or
+the report can quote exactly the numbers the figure prints.
+
+The module formats nothing but those integer counts: annotations (survival at a
+landmark, a log-rank p-value) arrive as finished strings from the caller.
+Figures are built on :class:`matplotlib.figure.Figure` directly, without pyplot
+and its global state, so they work the same in a Jupyter kernel and headless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
+from matplotlib.transforms import Bbox, blended_transform_factory
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.legend import Legend
+
+    from analysis.survival import KaplanMeier
+
+DAYS_PER_MONTH = 365.25 / 12
+
+# Okabe-Ito colours, each paired with its own line style so the curves stay
+# apart when the page is printed in greyscale.
+CURVE_STYLES: tuple[tuple[str, str | tuple], ...] = (
+    ("#0072B2", "solid"),
+    ("#D55E00", (0, (6, 2.5))),
+    ("#009E73", (0, (6, 2, 1.5, 2))),
+    ("#CC79A7", (0, (1.5, 1.5))),
+)
+LANDMARK_STYLE = {"color": "0.45", "linestyle": (0, (1, 2)), "linewidth": 0.9}
+BAND_ALPHA = 0.16
+FONT_PT = 9
+TABLE_FONT_PT = 8
+TABLE_ROWS = (("at_risk", "At risk"), ("censored", "Censored"), ("events", "Events"))
+# Salt for the ids matplotlib writes into SVG files: a fixed salt makes two
+# saves of the same figure byte-identical.
+SVG_HASHSALT = "analysis.figures"
+
+
+def risk_table(curves: Sequence[KaplanMeier], times: Sequence[float]) -> pd.DataFrame:
+    """Numbers at risk, censored and with an event for each curve at given times.
+
+    At time ``t`` a patient is at risk when their follow-up time is ``>= t``
+    (as R's ``summary(survfit, times=)`` and ggsurvfit's risk tables count);
+    censored and events are cumulative over times ``<= t``.
+
+    Parameters
+    ----------
+    curves : sequence of KaplanMeier
+        Fitted curves (their ``table_`` has one row per distinct time).
+    times : sequence of float
+        Times in the curves' unit (days), ascending.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per curve and time, curve by curve, with columns ``curve``
+        (position in ``curves``), ``label``, ``time``, ``at_risk``,
+        ``censored`` and ``events`` (the last three integers).
+
+    Examples
+    --------
+    >>> from analysis.survival import KaplanMeier
+    >>> km = KaplanMeier().fit([10, 20, 20, 35, 50], [1, 0, 1, 1, 0], label="All")
+    >>> risk_table([km], [0, 20, 40]).drop(columns="curve")
+      label  time  at_risk  censored  events
+    0   All     0        5         0       0
+    1   All    20        4         1       2
+    2   All    40        1         1       3
+    """
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or np.any(np.diff(times) < 0):
+        raise ValueError(f"risk_table: times must be a 1-d ascending sequence, got {times!r}")
+    rows = []
+    for index, curve in enumerate(curves):
+        table = _fitted_table(curve, index)
+        curve_times = table["time"].to_numpy(dtype=float)
+        removed = (table["n_event"] + table["n_censor"]).to_numpy()
+        # Everyone still followed at time t: the n_risk of the first distinct
+        # time >= t, or nobody once the last patient has left follow-up.
+        first_at_or_after = np.searchsorted(curve_times, times, side="left")
+        n_risk = table["n_risk"].to_numpy()
+        at_risk = np.where(
+            first_at_or_after < len(table),
+            n_risk[np.minimum(first_at_or_after, len(table) - 1)],
+            n_risk[0] - removed.sum(),
+        )
+        up_to = np.searchsorted(curve_times, times, side="right")
+        censored = np.concatenate([[0], np.cumsum(table["n_censor"].to_numpy())])[up_to]
+        events = np.concatenate([[0], np.cumsum(table["n_event"].to_numpy())])[up_to]
+        for t, n_at_risk, n_censored, n_events in zip(times, at_risk, censored, events, strict=True):
+            rows.append((index, curve.label_, t, n_at_risk, n_censored, n_events))
+    frame = pd.DataFrame(rows, columns=["curve", "label", "time", "at_risk", "censored", "events"])
+    if np.all(np.mod(times, 1) == 0):
+        frame["time"] = frame["time"].astype(int)
+    return frame.astype({"curve": int, "at_risk": int, "censored": int, "events": int})
+
+
+def month_ticks(
+    curves: Sequence[KaplanMeier],
+    *,
+    tick_months: int = 6,
+    max_months: float | None = None,
+    days_per_month: float = DAYS_PER_MONTH,
+) -> np.ndarray:
+    """Tick positions (months) of a Kaplan-Meier figure's time axis.
+
+    Ticks are the multiples of ``tick_months`` from 0 up to the first one at or
+    after the longest follow-up, or up to ``max_months`` when given.
+
+    Parameters
+    ----------
+    curves : sequence of KaplanMeier
+        Fitted curves; their times are in days.
+    tick_months : int, default 6
+        Spacing of the ticks in months.
+    max_months : float, optional
+        End of the axis in months; ticks past it are dropped.
+    days_per_month : float, default 365.25 / 12
+        Length of a month in days.
+
+    Returns
+    -------
+    numpy.ndarray
+        The tick positions in months, ascending, starting at 0.
+
+    Examples
+    --------
+    >>> from analysis.survival import KaplanMeier
+    >>> km = KaplanMeier().fit([100, 400, 1000], [1, 1, 0])  # 1000 days = 32.9 months
+    >>> month_ticks([km]).tolist()
+    [0, 6, 12, 18, 24, 30, 36]
+    >>> month_ticks([km], tick_months=12, max_months=24).tolist()
+    [0, 12, 24]
+    """
+    if tick_months <= 0:
+        raise ValueError(f"tick_months must be positive, got {tick_months}")
+    if max_months is not None and max_months <= 0:
+        raise ValueError(f"max_months must be positive, got {max_months}")
+    if days_per_month <= 0:
+        raise ValueError(f"days_per_month must be positive, got {days_per_month}")
+    end = max_months if max_months is not None else _longest_follow_up(curves) / days_per_month
+    n_intervals = max(1, int(np.ceil(end / tick_months - 1e-9)))
+    if max_months is not None and n_intervals * tick_months > max_months + 1e-9:
+        n_intervals = max(1, n_intervals - 1)
+    return np.arange(n_intervals + 1) * tick_months
+
+
+def km_figure(
+    curves: Sequence[KaplanMeier],
+    *,
+    title: str | None = None,
+    annotations: Sequence[str] = (),
+    landmark_days: float | None = None,
+    tick_months: int = 6,
+    max_months: float | None = None,
+    ylabel: str = "Overall survival",
+    xlabel: str = "Months",
+    days_per_month: float = DAYS_PER_MONTH,
+) -> Figure:
+    """Kaplan-Meier curves with confidence bands and a KMunicate risk table.
+
+    Parameters
+    ----------
+    curves : sequence of KaplanMeier
+        One to four fitted curves (times in days). With more than one curve
+        each needs a label; a single curve's label, if any, heads its table.
+    title : str, optional
+        Title above the plot (journals usually leave it to the caption).
+    annotations : sequence of str
+        Finished text (e.g. ``"2-year OS 39.4% (95% CI: 19.1-59.8%)"``),
+        shown in the legend. The legend goes inside the plot where it covers
+        no curve, band, censor mark or landmark line, else above the plot.
+    landmark_days : float, optional
+        Draws a dotted vertical line at this time (days).
+    tick_months : int, default 6
+        Spacing of the x-axis ticks and of the risk-table columns, in months.
+    max_months : float, optional
+        Cut the x-axis, and the curves, at the last tick not past this many
+        months (default: the axis ends at the first tick at or after the
+        longest follow-up).
+    ylabel, xlabel : str
+        Axis labels.
+    days_per_month : float, default 365.25 / 12
+        Length of a month in days.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        6.3 in wide (an A4 text column); the risk table adds to the height.
+
+    Examples
+    --------
+    >>> from analysis.survival import KaplanMeier
+    >>> km = KaplanMeier().fit([120, 300, 450, 700, 800, 1000], [1, 0, 1, 1, 0, 0], label="All")
+    >>> fig = km_figure([km], annotations=["Median follow-up 26 months"], landmark_days=730.5)
+    >>> [round(float(size), 2) for size in fig.get_size_inches()]
+    [6.3, 4.88]
+    """
+    curves = list(curves)
+    _check_curves(curves)
+    ticks = month_ticks(curves, tick_months=tick_months, max_months=max_months, days_per_month=days_per_month)
+    table = risk_table(curves, ticks * days_per_month)
+    n_rows = sum(len(TABLE_ROWS) + (1 if curve.label_ else 0) for curve in curves)
+    layout = _Layout.for_table(n_rows=n_rows, has_title=title is not None)
+
+    fig = Figure(figsize=layout.size, dpi=100)
+    ax = fig.add_axes(layout.plot_rect(), label="survival")
+    table_ax = fig.add_axes(layout.table_rect(), label="risk_table", sharex=ax)
+    handles = [
+        _draw_curve(ax, curve, style, ticks[-1], days_per_month)
+        for curve, style in zip(curves, CURVE_STYLES, strict=False)
+    ]
+    if landmark_days is not None:
+        ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
+    _style_axes(ax, ticks, xlabel=xlabel, ylabel=ylabel)
+    _draw_risk_table(table_ax, table, ticks, layout)
+    if title is not None:
+        fig.text(
+            layout.left / layout.width,
+            1 - layout.top_pad / layout.height,
+            title,
+            fontsize=FONT_PT + 1,
+            fontweight="bold",
+            ha="left",
+            va="top",
+        )
+
+    # A single curve is named by its risk-table heading; a legend names several.
+    entries = []
+    if len(curves) > 1:
+        entries = [(handle, curve.label_) for handle, curve in zip(handles, curves, strict=True)]
+    entries += [(Patch(visible=False), text) for text in annotations]
+    if entries:
+        _place_legend(fig, ax, table_ax, entries, layout)
+    return fig
+
+
+def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write a figure as ``out_dir/figures/<stem>.png`` (300 dpi) and ``.svg``.
+
+    Both files are reproducible: saving the same figure twice gives the same
+    bytes (fixed SVG id salt, no creation date).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, e.g. from :func:`km_figure`.
+    stem : str
+        File name without extension; no directory parts.
+    out_dir : str or pathlib.Path
+        Output directory; ``figures/`` is created inside it.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The PNG path and the SVG path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.survival import KaplanMeier
+    >>> km = KaplanMeier().fit([120, 300, 450, 700], [1, 0, 1, 1])
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     png, svg = save_figure(km_figure([km]), "os", out)
+    ...     print(png.relative_to(out), svg.relative_to(out))
+    figures/os.png figures/os.svg
+    """
+    if not stem or Path(stem).name != stem or stem in {".", ".."}:
+        raise ValueError(f"save_figure: stem must be a plain file name without directories, got {stem!r}")
+    figures_dir = Path(out_dir) / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    png, svg = figures_dir / f"{stem}.png", figures_dir / f"{stem}.svg"
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+        fig.savefig(png, dpi=300, format="png", facecolor="white")
+        fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None})
+    return png, svg
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Figure geometry in inches, so margins stay fixed whatever the height."""
+
+    n_rows: int
+    width: float = 6.3
+    left: float = 1.0  # room for the y label and the table's row labels
+    right: float = 0.25
+    top_pad: float = 0.16
+    title: float = 0.0
+    legend: float = 0.0  # strip above the plot, used when no place inside fits
+    plot: float = 3.3
+    axis: float = 0.5  # tick labels and x label
+    gap: float = 0.12
+    row: float = 0.18
+    bottom: float = 0.08
+
+    @classmethod
+    def for_table(cls, *, n_rows: int, has_title: bool) -> _Layout:
+        return cls(n_rows=n_rows, title=0.3 if has_title else 0.0)
+
+    @property
+    def height(self) -> float:
+        above = self.top_pad + self.title + self.legend
+        return above + self.plot + self.axis + self.gap + self.n_rows * self.row + self.bottom
+
+    @property
+    def size(self) -> tuple[float, float]:
+        return (self.width, self.height)
+
+    def plot_rect(self) -> list[float]:
+        bottom = self.bottom + self.n_rows * self.row + self.gap + self.axis
+        return self._rect(bottom, self.plot)
+
+    def table_rect(self) -> list[float]:
+        return self._rect(self.bottom, self.n_rows * self.row)
+
+    def _rect(self, bottom: float, height: float) -> list[float]:
+        plot_width = self.width - self.left - self.right
+        return [self.left / self.width, bottom / self.height, plot_width / self.width, height / self.height]
+
+
+def _fitted_table(curve: KaplanMeier, index: int) -> pd.DataFrame:
+    table = getattr(curve, "table_", None)
+    if table is None:
+        raise ValueError(f"curve {index} ({curve!r}) is not fitted: call .fit() first")
+    missing = {"time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"} - set(table.columns)
+    if missing:
+        raise ValueError(f"curve {index}: table_ lacks column(s) {sorted(missing)}")
+    if table.empty:
+        raise ValueError(f"curve {index} ({curve.label_!r}) has no patients")
+    return table
+
+
+def _longest_follow_up(curves: Sequence[KaplanMeier]) -> float:
+    if not curves:
+        raise ValueError("no curves given: a Kaplan-Meier figure needs at least one fitted curve")
+    return max(float(_fitted_table(curve, index)["time"].max()) for index, curve in enumerate(curves))
+
+
+def _check_curves(curves: list[KaplanMeier]) -> None:
+    if not curves:
+        raise ValueError("no curves given: a Kaplan-Meier figure needs at least one fitted curve")
+    if len(curves) > len(CURVE_STYLES):
+        raise ValueError(
+            f"{len(curves)} curves given: a figure shows at most {len(CURVE_STYLES)} to stay legible"
+        )
+    for index, curve in enumerate(curves):
+        _fitted_table(curve, index)
+        if len(curves) > 1 and not curve.label_:
+            raise ValueError(f"curve {index} has no label: label each curve (fit(..., label=)) to plot several")
+
+
+def _step_path(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of a right-continuous step function through (x, y)."""
+    step_x = np.repeat(x, 2)[1:]
+    step_y = np.repeat(y, 2)[:-1]
+    return step_x, step_y
+
+
+def _draw_curve(
+    ax: Axes, curve: KaplanMeier, style: tuple[str, str | tuple], end_months: float, days_per_month: float
+) -> tuple[Patch, Line2D]:
+    colour, linestyle = style
+    table = curve.table_
+    months = table["time"].to_numpy(dtype=float) / days_per_month
+    surv = table["surv"].to_numpy(dtype=float)
+    # Where a CI is undefined (S = 1 before the first event, S = 0 for R) the
+    # band closes onto the curve rather than leaving a gap.
+    lower = table["lower"].fillna(table["surv"]).to_numpy(dtype=float)
+    upper = table["upper"].fillna(table["surv"]).to_numpy(dtype=float)
+    x = np.concatenate([[0.0], months])
+    keep = x <= end_months
+    cut_at_end = not keep.all()
+    x = np.append(x[keep], end_months) if cut_at_end else x
+    y, low, high = (
+        np.concatenate([[1.0], values])[keep] for values in (surv, lower, upper)
+    )
+    if cut_at_end:
+        y, low, high = np.append(y, y[-1]), np.append(low, low[-1]), np.append(high, high[-1])
+
+    ax.fill_between(x, low, high, step="post", color=colour, alpha=BAND_ALPHA, linewidth=0, zorder=2)
+    line = ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)[0]
+    line.set_solid_capstyle("butt")
+    censored = (table["n_censor"].to_numpy() > 0) & (months <= end_months)
+    ax.plot(
+        months[censored],
+        surv[censored],
+        linestyle="none",
+        marker="|",
+        markersize=6,
+        markeredgewidth=1.1,
+        color=colour,
+        zorder=4,
+        clip_on=False,
+    )
+    return Patch(facecolor=colour, alpha=BAND_ALPHA + 0.1, linewidth=0), Line2D(
+        [], [], color=colour, linestyle=linestyle, linewidth=1.6
+    )
+
+
+def _style_axes(ax: Axes, ticks: np.ndarray, *, xlabel: str, ylabel: str) -> None:
+    ax.set_xlim(0, ticks[-1])
+    ax.set_ylim(0, 1)
+    ax.set_xticks(ticks)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.tick_params(labelsize=FONT_PT, length=3.5, width=0.8)
+    ax.set_xlabel(xlabel, fontsize=FONT_PT)
+    ax.set_ylabel(ylabel, fontsize=FONT_PT)
+    ax.grid(axis="y", color="0.9", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_linewidth(0.8)
+    # Keep the curve's first drop and the last tick off the spines.
+    ax.spines["left"].set_position(("outward", 4))
+    ax.spines["bottom"].set_position(("outward", 4))
+
+
+def _draw_risk_table(table_ax: Axes, table: pd.DataFrame, ticks: np.ndarray, layout: _Layout) -> None:
+    n_rows = layout.n_rows
+    table_ax.set_ylim(n_rows - 0.5, -0.5)
+    table_ax.axis("off")
+    plot_width = layout.width - layout.left - layout.right
+    # Row labels end left of the numbers under tick 0; curve names start at the figure edge.
+    row_label = blended_transform_factory(table_ax.transAxes, table_ax.transData)
+    row_label_x = -0.22 / plot_width
+    heading_x = -(layout.left - 0.08) / plot_width
+    row = 0
+    for index, counts in table.groupby("curve", sort=True):
+        colour = CURVE_STYLES[index][0]
+        label = counts["label"].iloc[0]
+        if label:
+            table_ax.text(
+                heading_x, row, label, transform=row_label, fontsize=TABLE_FONT_PT,
+                fontweight="bold", color=colour, ha="left", va="center",
+            )
+            row += 1
+        for column, row_name in TABLE_ROWS:
+            table_ax.text(
+                row_label_x, row, row_name, transform=row_label, fontsize=TABLE_FONT_PT,
+                ha="right", va="center", color="0.15",
+            )
+            for tick, value in zip(ticks, counts[column], strict=True):
+                table_ax.text(
+                    tick, row, f"{value:d}", fontsize=TABLE_FONT_PT, ha="center", va="center",
+                    color="0.15", gid=f"risk-{index}-{column}",
+                )
+            row += 1
+
+
+def _place_legend(
+    fig: Figure, ax: Axes, table_ax: Axes, entries: list[tuple[object, str]], layout: _Layout
+) -> Legend:
+    """Put the legend inside the plot where it covers no curve, band or mark; else above the plot."""
+    handles, labels = zip(*entries, strict=True)
+    options = {
+        "handler_map": {tuple: HandlerTuple(ndivide=None, pad=0)},
+        "fontsize": TABLE_FONT_PT,
+        "frameon": False,
+        "handlelength": 2.6,
+        "borderaxespad": 0.4,
+    }
+    # Curves start at the upper left, so its opposite corners are tried first.
+    for loc in ("upper right", "lower left", "center right", "lower right", "lower center", "upper center"):
+        legend = ax.legend(handles, labels, loc=loc, **options)
+        if not _covers_data(ax, legend.get_window_extent()):
+            return legend
+    legend.remove()
+    legend = fig.legend(handles, labels, loc="lower left", ncols=1, **options)
+    height = legend.get_window_extent().height / fig.dpi
+    taller = replace(layout, legend=height + 0.05)
+    fig.set_size_inches(taller.size)
+    ax.set_position(taller.plot_rect())
+    table_ax.set_position(taller.table_rect())
+    legend.set_bbox_to_anchor(
+        (taller.left / taller.width - 0.015, 1 - (taller.top_pad + taller.title + height + 0.05) / taller.height),
+        transform=fig.transFigure,
+    )
+    return legend
+
+
+def _covers_data(ax: Axes, box: Bbox) -> bool:
+    box = box.padded(0.04 * ax.get_figure().dpi)  # keep ~1 mm clear of any ink
+    for line in ax.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        if line.get_linestyle() == "None":
+            x, y = path.vertices.T
+            if np.any((box.x0 <= x) & (x <= box.x1) & (box.y0 <= y) & (y <= box.y1)):
+                return True
+        elif path.intersects_bbox(box, filled=False):
+            return True
+    for band in ax.collections:
+        for path in band.get_paths():
+            if band.get_transform().transform_path(path).intersects_bbox(box, filled=True):
+                return True
+    return False
