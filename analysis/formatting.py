@@ -1,0 +1,491 @@
+"""Numbers and results as an abstract prints them: pure functions, no statistics.
+
+Rounding is half-up (half away from zero) on the decimal a number prints as,
+so 0.0455 gives "0.046" even though the binary float 0.0455 lies just below
+it and Python's ``round`` gives 0.045. Percentages are computed in decimal
+arithmetic for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from numbers import Integral, Real
+
+__all__ = [
+    "round_half_up",
+    "percent",
+    "count_percent",
+    "estimate_ci",
+    "p_value",
+    "spell_number",
+    "sentence_start",
+    "number",
+    "date",
+    "sentence_count_percent",
+    "n_percent",
+    "difference",
+    "median_ci_months",
+    "landmark_annotation",
+    "comparison_annotations",
+    "synthetic_data_note",
+    "days_to_months",
+    "months",
+    "median_range",
+    "NOT_REACHED",
+    "NOT_ESTIMABLE",
+]
+
+NOT_REACHED = "not reached"
+NOT_ESTIMABLE = "not estimable"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _decimal(x) -> Decimal:
+    """The decimal a number prints as (shortest repr), never its binary expansion."""
+    if isinstance(x, Decimal):
+        value = x
+    elif isinstance(x, bool):
+        raise TypeError(f"expected a number, got the boolean {x!r}")
+    elif isinstance(x, Integral):
+        value = Decimal(int(x))
+    elif isinstance(x, Real):
+        value = Decimal(repr(float(x)))
+    else:
+        raise TypeError(f"expected a number, got {x!r}")
+    if not value.is_finite():
+        raise ValueError(f"cannot format a non-finite number: {x!r}")
+    return value
+
+
+def _round(value: Decimal, digits: int) -> str:
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+    rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    # -0.0 prints as "0.0": a value that rounds to zero has no sign.
+    if rounded == 0:
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
+
+def round_half_up(x, digits: int) -> str:
+    """Round half-up to ``digits`` decimals and return the text.
+
+    Parameters
+    ----------
+    x : float, int or Decimal
+    digits : int
+        Decimals to keep (trailing zeros kept: 0.5 with 2 digits -> "0.50").
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> round_half_up(0.0455, 3), round(0.0455, 3)
+    ('0.046', 0.045)
+    >>> round_half_up(2.5, 0), round_half_up(-1.25, 1), round_half_up(0.5, 2)
+    ('3', '-1.3', '0.50')
+    """
+    return _round(_decimal(x), digits)
+
+
+def percent(fraction, digits: int = 1) -> str:
+    """A fraction (0..1) as a percentage.
+
+    Examples
+    --------
+    >>> percent(21 / 27), percent(0.5), percent(0.0455, 0)
+    ('77.8%', '50.0%', '5%')
+    """
+    return _round(_decimal(fraction) * 100, digits) + "%"
+
+
+def _noun(noun, count: int) -> str:
+    """A noun that agrees with ``count``: a (singular, plural) pair, or a word used as given."""
+    if isinstance(noun, tuple):
+        singular, plural = noun
+        return singular if count == 1 else plural
+    return noun
+
+
+def _count_and_denominator(count, denominator) -> tuple[int, int]:
+    if hasattr(count, "count") and hasattr(count, "denominator"):
+        if denominator is not None:
+            raise TypeError("give either a Count or a count and a denominator, not both")
+        count, denominator = count.count, count.denominator
+    if denominator is None:
+        raise TypeError("a percentage needs a denominator")
+    if int(denominator) != denominator or denominator <= 0:
+        raise ValueError(f"denominator must be a positive whole number, got {denominator!r}")
+    if int(count) != count or not 0 <= count <= denominator:
+        raise ValueError(f"count must be a whole number between 0 and {denominator}, got {count!r}")
+    return int(count), int(denominator)
+
+
+def _share(count: int, denominator: int, digits: int) -> str:
+    return _round(Decimal(count) * 100 / Decimal(denominator), digits) + "%"
+
+
+def count_percent(count, denominator=None, digits: int = 1, noun=None) -> str:
+    """A count with its percentage of the denominator: "21 (77.8%)".
+
+    Parameters
+    ----------
+    count : int or Count
+        The count, or a :class:`analysis.descriptive.Count` (then no denominator).
+    denominator : int, optional
+        Required with an int count; must be positive.
+    digits : int, default 1
+    noun : str or (str, str), optional
+        Printed after the count; a (singular, plural) pair agrees with it.
+
+    Examples
+    --------
+    >>> count_percent(21, 27), count_percent(1, 27), count_percent(13, 26)
+    ('21 (77.8%)', '1 (3.7%)', '13 (50.0%)')
+    >>> count_percent(1, 27, noun=("patient", "patients"))
+    '1 patient (3.7%)'
+    """
+    count, denominator = _count_and_denominator(count, denominator)
+    words = f" {_noun(noun, count)}" if noun else ""
+    return f"{count}{words} ({_share(count, denominator, digits)})"
+
+
+def sentence_count_percent(count, noun=None, denominator=None, digits: int = 1) -> str:
+    """A count spelled out to open a sentence, with its percentage: "One patient (3.7%)".
+
+    Examples
+    --------
+    >>> sentence_count_percent(19, "", 27), sentence_count_percent(1, ("patient", "patients"), 27)
+    ('Nineteen (70.4%)', 'One patient (3.7%)')
+    """
+    count, denominator = _count_and_denominator(count, denominator)
+    words = f" {_noun(noun, count)}" if noun else ""
+    return f"{sentence_start(count)}{words} ({_share(count, denominator, digits)})"
+
+
+def n_percent(count, denominator=None, digits: int = 1) -> str:
+    """A count as "n=13, 48.1%", for a parenthesis after what is counted.
+
+    Examples
+    --------
+    >>> n_percent(13, 27)
+    'n=13, 48.1%'
+    """
+    count, denominator = _count_and_denominator(count, denominator)
+    return f"n={count}, {_share(count, denominator, digits)}"
+
+
+def _conf_label(conf_level) -> str:
+    return f"{(_decimal(conf_level) * 100).normalize():f}%"
+
+
+def estimate_ci(estimate, lower=None, upper=None, conf_level=0.95, digits: int = 1) -> str:
+    """An estimate with its CI, fractions in, percent out.
+
+    Parameters
+    ----------
+    estimate : float or result object
+        A fraction, or any object with ``estimate``, ``lower``, ``upper`` and
+        ``conf_level`` (e.g. an IncidenceEstimate); an object whose
+        ``estimable`` is False or whose estimate is None prints "not estimable".
+    lower, upper : float
+        Confidence limits (fractions), with a plain estimate.
+    conf_level : float, default 0.95
+    digits : int, default 1
+
+    Examples
+    --------
+    >>> estimate_ci(0.394, 0.191, 0.598)
+    '39.4% (95% CI: 19.1-59.8%)'
+    >>> estimate_ci(0.5, 0.4, 0.6, conf_level=0.9, digits=0)
+    '50% (90% CI: 40-60%)'
+    """
+    if hasattr(estimate, "estimate"):
+        result = estimate
+        if lower is not None or upper is not None:
+            raise TypeError("give either a result object or estimate, lower and upper, not both")
+        if not getattr(result, "estimable", True) or result.estimate is None:
+            return NOT_ESTIMABLE
+        estimate, lower, upper = result.estimate, result.lower, result.upper
+        conf_level = result.conf_level
+    if estimate is None:
+        return NOT_ESTIMABLE
+    if lower is None or upper is None:
+        raise ValueError("estimate_ci needs both confidence limits")
+    low = _round(_decimal(lower) * 100, digits)
+    high = _round(_decimal(upper) * 100, digits)
+    return f"{percent(estimate, digits)} ({_conf_label(conf_level)} CI: {low}-{high}%)"
+
+
+def p_value(p, digits: int = 3) -> str:
+    """A p-value: "p=0.046", "p<0.001" below 10**-digits, "p>0.99" above 0.99.
+
+    Examples
+    --------
+    >>> p_value(0.0455), p_value(0.00004), p_value(0.996), p_value(0.2)
+    ('p=0.046', 'p<0.001', 'p>0.99', 'p=0.200')
+    """
+    value = _decimal(p)
+    if not 0 <= value <= 1:
+        raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
+    smallest = Decimal(1).scaleb(-digits)
+    if value < smallest:
+        return f"p<{smallest:f}"
+    if value > Decimal("0.99"):
+        return "p>0.99"
+    return f"p={_round(value, digits)}"
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _below_thousand(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    words = [f"{_ONES[hundreds]} hundred"] if hundreds else []
+    if rest or not hundreds:
+        tens, ones = divmod(rest, 10)
+        if rest < 20:
+            words.append(_ONES[rest])
+        else:
+            words.append(_TENS[tens] + (f"-{_ONES[ones]}" if ones else ""))
+    return " ".join(words)
+
+
+def spell_number(n: int) -> str:
+    """A whole number 0..999,999 in words (American style, no "and").
+
+    Examples
+    --------
+    >>> spell_number(27), spell_number(0), spell_number(105), spell_number(18000)
+    ('twenty-seven', 'zero', 'one hundred five', 'eighteen thousand')
+    """
+    if isinstance(n, bool) or int(n) != n:
+        raise ValueError(f"spell_number needs a whole number, got {n!r}")
+    n = int(n)
+    if not 0 <= n <= 999_999:
+        raise ValueError(f"spell_number covers 0..999,999, got {n}")
+    thousands, rest = divmod(n, 1000)
+    if not thousands:
+        return _below_thousand(rest)
+    words = f"{_below_thousand(thousands)} thousand"
+    return words + (f" {_below_thousand(rest)}" if rest else "")
+
+
+def sentence_start(n: int) -> str:
+    """A number spelled out and capitalised, to open a sentence.
+
+    Examples
+    --------
+    >>> sentence_start(27), sentence_start(1)
+    ('Twenty-seven', 'One')
+    """
+    words = spell_number(n)
+    return words[0].upper() + words[1:]
+
+
+def days_to_months(days) -> float:
+    """Days to months of 365.25 / 12 days.
+
+    Examples
+    --------
+    >>> days_to_months(365.25)
+    12.0
+    """
+    return float(days) / DAYS_PER_MONTH
+
+
+def months(days, digits: int = 1) -> str:
+    """A duration in days printed in months; None (median not reached) -> "not reached".
+
+    Examples
+    --------
+    >>> months(730.5), months(None)
+    ('24.0 months', 'not reached')
+    """
+    if days is None:
+        return NOT_REACHED
+    return f"{round_half_up(days_to_months(days), digits)} months"
+
+
+def median_range(summary, digits: int = 1) -> str:
+    """Median (minimum-maximum) of a summary, e.g. "9.6 (1.2-17.8)".
+
+    Parameters
+    ----------
+    summary : object with ``median``, ``minimum``, ``maximum``
+        E.g. :class:`analysis.descriptive.ContinuousSummary`.
+    digits : int, default 1
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> median_range(SimpleNamespace(median=9.6, minimum=1.2, maximum=17.84))
+    '9.6 (1.2-17.8)'
+    """
+    if summary.median is None:
+        return NOT_REACHED
+    return (
+        f"{round_half_up(summary.median, digits)} "
+        f"({round_half_up(summary.minimum, digits)}-{round_half_up(summary.maximum, digits)})"
+    )
+
+
+def _months_or_not_reached(days, digits: int) -> str:
+    return NOT_REACHED if days is None else round_half_up(days_to_months(days), digits)
+
+
+def median_ci_months(quantile, digits: int = 1) -> str:
+    """A median survival time (days) in months with its CI; None limits are "not reached".
+
+    Parameters
+    ----------
+    quantile : object with ``estimate``, ``lower``, ``upper``, ``conf_level``
+        E.g. :class:`analysis.survival.QuantileEstimate`; times in days.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> median_ci_months(SimpleNamespace(estimate=292.2, lower=152.2, upper=None, conf_level=0.95))
+    '9.6 (95% CI: 5.0-not reached)'
+    >>> median_ci_months(SimpleNamespace(estimate=None, lower=400.0, upper=None, conf_level=0.95))
+    'not reached'
+    """
+    if quantile.estimate is None:
+        return NOT_REACHED
+    low = _months_or_not_reached(quantile.lower, digits)
+    high = _months_or_not_reached(quantile.upper, digits)
+    return (
+        f"{_months_or_not_reached(quantile.estimate, digits)} "
+        f"({_conf_label(quantile.conf_level)} CI: {low}-{high})"
+    )
+
+
+def number(x, digits: int | None = None) -> str:
+    """A number as plain text: shortest form by default (18.0 -> "18"), else ``digits`` decimals.
+
+    Examples
+    --------
+    >>> number(18.0), number(0.01), number(27), number(2.0), number(95.0), number(1 / 3, 2)
+    ('18', '0.01', '27', '2', '95', '0.33')
+    """
+    if x is None:
+        raise ValueError("number() got None: there is no value to print")
+    if digits is not None:
+        return round_half_up(x, digits)
+    value = _decimal(x).normalize()
+    return f"{value if value != 0 else abs(value):f}"
+
+
+def date(value, style: str = "%d.%m.%Y") -> str:
+    """A date as the abstract prints it (default day.month.year, as the seed abstract).
+
+    Parameters
+    ----------
+    value : datetime.date, datetime.datetime, pandas.Timestamp or ISO string
+    style : str, default "%d.%m.%Y"
+        ``strftime`` format, e.g. "%Y-%m-%d" for ISO 8601.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> date(datetime.date(2019, 1, 1)), date("2024-08-30", "%Y-%m-%d")
+    ('01.01.2019', '2024-08-30')
+    """
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if not isinstance(value, dt.date):
+        raise TypeError(f"expected a date, got {value!r}")
+    return value.strftime(style)
+
+
+def difference(estimate, reference, p, alpha: float = 0.05) -> str:
+    """How ``estimate`` compares with ``reference``: "significantly lower", "not significantly higher", ...
+
+    The direction comes from the two estimates, "significantly" from p < alpha,
+    so the words never claim more than the test shows.
+
+    Parameters
+    ----------
+    estimate, reference : float or object with ``estimate``
+        The two values compared (e.g. SurvivalEstimate at the landmark).
+    p : float
+        p-value of the test comparing them.
+    alpha : float, default 0.05
+
+    Examples
+    --------
+    >>> difference(0.286, 0.501, 0.046), difference(0.6, 0.5, 0.3)
+    ('significantly lower', 'not significantly higher')
+    """
+    values = [getattr(v, "estimate", v) for v in (estimate, reference)]
+    if any(v is None for v in values):
+        raise ValueError("difference() needs two estimable values")
+    first, second = values
+    if p is None or not 0 <= p <= 1:
+        raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
+    qualifier = "significantly" if p < alpha else "not significantly"
+    if first == second:
+        return f"{qualifier} different"
+    return f"{qualifier} {'lower' if first < second else 'higher'}"
+
+
+def landmark_annotation(estimate, years, digits: int = 1, endpoint: str = "OS") -> str:
+    """Legend text for a survival estimate at a landmark: "2-year OS 39.4% (95% CI: 19.1-59.8%)".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> os_2y = SimpleNamespace(estimate=0.394, lower=0.191, upper=0.598, conf_level=0.95)
+    >>> landmark_annotation(os_2y, 2.0)
+    '2-year OS 39.4% (95% CI: 19.1-59.8%)'
+    """
+    return f"{number(years)}-year {endpoint} {estimate_ci(estimate, digits=digits)}"
+
+
+def comparison_annotations(comparison, years, digits: int = 1, endpoint: str = "OS") -> list[str]:
+    """Legend texts for a two-group comparison: each group's landmark estimate, then the log-rank p.
+
+    Parameters
+    ----------
+    comparison : object with ``groups`` (each with ``label`` and ``at_landmark``)
+        and ``log_rank.p``, e.g. :class:`analysis.study.Comparison`.
+    years : float
+        Landmark in years.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> est = NS(estimate=0.5, lower=0.3, upper=0.7, conf_level=0.95)
+    >>> comp = NS(groups=(NS(label="MRD-negative", at_landmark=est),), log_rank=NS(p=0.046))
+    >>> comparison_annotations(comp, 2)
+    ['MRD-negative: 2-year OS 50.0% (95% CI: 30.0-70.0%)', 'Log-rank p=0.046']
+    """
+    texts = [
+        f"{group.label}: {landmark_annotation(group.at_landmark, years, digits, endpoint)}"
+        for group in comparison.groups
+    ]
+    return texts + [f"Log-rank {p_value(comparison.log_rank.p)}"]
+
+
+def synthetic_data_note(file_name: str) -> str:
+    """A Markdown block quote saying the report was built from the bundled synthetic cohort.
+
+    A plain block quote, so every output format (HTML, PDF, DOCX) shows it.
+
+    Examples
+    --------
+    >>> print(synthetic_data_note("example_cohort.csv"))
+    > **Synthetic data.** This report was computed from `example_cohort.csv`, the bundled synthetic example cohort: its numbers illustrate the pipeline and are not study results.
+    <BLANKLINE>
+    """
+    return (
+        f"> **Synthetic data.** This report was computed from `{file_name}`, the bundled synthetic "
+        "example cohort: its numbers illustrate the pipeline and are not study results.\n"
+    )

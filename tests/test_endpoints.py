@@ -1,0 +1,222 @@
+"""Endpoints from dates: small cohorts built by hand, times counted by hand in the comments.
+
+All patients start InO on 2020-01-01 unless stated; 2020 is a leap year
+(January 31, February 29 days), so 2020-03-01 is day 60 and 2021-01-01 day 366.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.endpoints import (
+    event_free_survival,
+    overall_survival,
+    relapse_after_remission,
+    sos_after_hsct,
+)
+
+START = "2020-01-01"
+CUTOFF = "2020-12-31"  # day 365
+
+
+def cohort(*patients):
+    """A typed cohort from per-patient dicts: defaults fill the columns an endpoint reads."""
+    defaults = {
+        "ino_start_date": START,
+        "response": "mrd_negative_remission",
+        "relapse_date": None,
+        "hsct_after_ino": False,
+        "hsct_date": None,
+        "sos": None,
+        "sos_date": None,
+        "vital_status": "alive",
+        "death_date": None,
+        "last_contact_date": "2021-06-30",
+    }
+    rows = [{"patient_id": f"AB-{i + 1:03d}", **defaults, **p} for i, p in enumerate(patients)]
+    frame = pd.DataFrame(rows)
+    for column in ("ino_start_date", "relapse_date", "hsct_date", "sos_date", "death_date", "last_contact_date"):
+        frame[column] = pd.to_datetime(frame[column])
+    for column in ("hsct_after_ino", "sos"):
+        frame[column] = frame[column].astype("boolean")
+    return frame
+
+
+def dead(on):
+    return {"vital_status": "dead", "death_date": on, "last_contact_date": on}
+
+
+# -- overall survival ------------------------------------------------------
+
+
+def test_overall_survival_without_cutoff():
+    data = cohort(
+        dead("2020-03-01"),  # death on day 60
+        {"last_contact_date": "2021-01-01"},  # alive, censored on day 366
+        dead("2020-01-01"),  # death on the day of the first dose: day 0
+    )
+    os_ = overall_survival(data)
+    assert os_.time_days.tolist() == [60.0, 366.0, 0.0]
+    assert os_.event.tolist() == [True, False, True]
+    assert os_.event.dtype == bool
+    assert os_.patient_id.tolist() == ["AB-001", "AB-002", "AB-003"]
+    assert os_.name == "overall survival" and "censored at last contact" in os_.definition
+
+
+def test_overall_survival_at_cutoff():
+    data = cohort(
+        dead("2021-02-01"),  # death after the cut-off: alive on day 365, censored there
+        {"last_contact_date": "2021-06-30"},  # last contact after the cut-off: censored on day 365
+        {"last_contact_date": "2020-07-01"},  # lost before the cut-off: censored on day 182 (31+29+31+30+31+30)
+        dead("2020-12-31"),  # death on the cut-off date counts: day 365
+    )
+    os_ = overall_survival(data, cutoff_date=CUTOFF)
+    assert os_.time_days.tolist() == [365.0, 365.0, 182.0, 365.0]
+    assert os_.event.tolist() == [False, False, False, True]
+    assert "2020-12-31" in os_.definition
+
+
+def test_cutoff_accepts_dates_and_timestamps():
+    import datetime
+
+    data = cohort(dead("2021-02-01"))
+    for cutoff in (datetime.date(2020, 12, 31), pd.Timestamp(CUTOFF), CUTOFF):
+        assert overall_survival(data, cutoff_date=cutoff).time_days.tolist() == [365.0]
+
+
+def test_results_are_read_only_and_aligned_with_the_cohort_index():
+    data = cohort(dead("2020-03-01"), {}).set_axis([10, 20])
+    os_ = overall_survival(data)
+    assert os_.patient_id.index.tolist() == [10, 20]
+    with pytest.raises(ValueError):
+        os_.time_days[0] = 1.0
+
+
+# -- event-free survival ---------------------------------------------------
+
+
+def test_event_free_survival():
+    data = cohort(
+        {"response": "no_mrd_negative_remission", "last_contact_date": "2020-06-01"},  # event at day 0
+        {"relapse_date": "2020-04-10", **dead("2020-05-01")},  # relapse day 100 before death day 121
+        dead("2020-02-01"),  # death in remission, day 31
+        {"response": "not_evaluable", "last_contact_date": "2021-01-01"},  # no event: censored day 366
+        {"response": "not_evaluable", "relapse_date": "2020-03-01"},  # starts in remission, relapse day 60
+    )
+    efs = event_free_survival(data)
+    assert efs.time_days.tolist() == [0.0, 100.0, 31.0, 366.0, 60.0]
+    assert efs.event.tolist() == [True, True, True, False, True]
+    assert "day 0" in efs.definition
+
+
+def test_event_free_survival_ignores_events_after_cutoff():
+    data = cohort(
+        {"relapse_date": "2021-01-15", **dead("2021-03-01")},  # both after the cut-off: censored day 365
+        {"response": "no_mrd_negative_remission"},  # induction failure stays an event at day 0
+    )
+    efs = event_free_survival(data, cutoff_date=CUTOFF)
+    assert efs.time_days.tolist() == [365.0, 0.0]
+    assert efs.event.tolist() == [False, True]
+
+
+# -- SOS after HSCT (competing risks) ---------------------------------------
+
+
+def test_sos_after_hsct_recipients_only_with_death_competing():
+    data = cohort(
+        {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": True, "sos_date": "2020-03-15"},  # SOS day 14
+        {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": False, **dead("2020-04-10")},  # death, no SOS: day 40
+        {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": False, "last_contact_date": "2020-05-30"},  # censored day 90
+        {"hsct_after_ino": False, **dead("2020-02-01")},  # not transplanted: not in the population
+        {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": True, "sos_date": "2020-03-20", **dead("2020-04-01")},
+        # SOS on day 19 comes before death on day 31: an SOS event
+    )
+    sos = sos_after_hsct(data)
+    assert sos.patient_id.tolist() == ["AB-001", "AB-002", "AB-003", "AB-005"]
+    assert sos.time_days.tolist() == [14.0, 40.0, 90.0, 19.0]
+    assert sos.event.tolist() == [1, 2, 0, 1]
+    assert np.issubdtype(sos.event.dtype, np.integer)
+    assert "competing" in sos.definition
+
+
+def test_sos_after_hsct_with_cutoff():
+    data = cohort(
+        # transplanted 2020-12-01 (day 0); SOS on 2021-01-05 is after the cut-off: censored at day 30
+        {"hsct_after_ino": True, "hsct_date": "2020-12-01", "sos": True, "sos_date": "2021-01-05"},
+        # transplanted after the cut-off: not an HSCT recipient as known at the cut-off
+        {"hsct_after_ino": True, "hsct_date": "2021-01-10", "sos": False},
+        # death without SOS after the cut-off: censored at the cut-off, day 365 - 60 = 305 from HSCT
+        {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": False, **dead("2021-02-01")},
+    )
+    sos = sos_after_hsct(data, cutoff_date=CUTOFF)
+    assert sos.patient_id.tolist() == ["AB-001", "AB-003"]
+    assert sos.time_days.tolist() == [30.0, 305.0]
+    assert sos.event.tolist() == [0, 0]
+
+
+# -- relapse after remission (competing risks) ------------------------------
+
+
+def test_relapse_after_remission():
+    data = cohort(
+        {"relapse_date": "2020-02-01"},  # relapse day 31
+        dead("2020-03-01"),  # death in remission day 60: competing
+        {"relapse_date": "2020-04-01", **dead("2020-04-01")},  # relapse and death the same day: relapse, day 91
+        {"response": "no_mrd_negative_remission", **dead("2020-02-01")},  # not a responder: left out
+        {"response": "not_evaluable"},  # not a responder: left out
+        {"last_contact_date": "2020-01-31"},  # censored day 30
+    )
+    relapse = relapse_after_remission(data)
+    assert relapse.patient_id.tolist() == ["AB-001", "AB-002", "AB-003", "AB-006"]
+    assert relapse.time_days.tolist() == [31.0, 60.0, 91.0, 30.0]
+    assert relapse.event.tolist() == [1, 2, 1, 0]
+
+
+def test_relapse_after_remission_with_cutoff():
+    data = cohort({"relapse_date": "2021-01-02"}, dead("2021-01-02"), dead("2020-06-01"))
+    relapse = relapse_after_remission(data, cutoff_date=CUTOFF)
+    # relapse and death after the cut-off are ignored: censored at day 365; death on 2020-06-01 is day 152
+    assert relapse.time_days.tolist() == [365.0, 365.0, 152.0]
+    assert relapse.event.tolist() == [0, 0, 2]
+
+
+# -- bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "patient, endpoint, message",
+    [
+        ({"vital_status": "dead"}, overall_survival, "'death_date'.*given when vital_status is dead.*AB-001"),
+        ({"death_date": "2020-05-01"}, overall_survival, "empty when vital_status is alive"),
+        (dead("2019-12-01"), overall_survival, "'death_date'.*on or after ino_start_date"),
+        ({"last_contact_date": "2019-12-31"}, overall_survival, "'last_contact_date'.*on or after"),
+        ({"vital_status": "unknown"}, overall_survival, "'vital_status'"),
+        ({"relapse_date": "2019-12-01"}, event_free_survival, "'relapse_date'.*on or after"),
+        ({"relapse_date": "2021-08-01"}, event_free_survival, "'relapse_date'.*end of follow-up"),
+        ({"response": "partial"}, event_free_survival, "'response'"),
+        ({"hsct_after_ino": True}, sos_after_hsct, "'hsct_date'.*given when hsct_after_ino is yes"),
+        ({"hsct_after_ino": True, "hsct_date": "2020-03-01"}, sos_after_hsct, "'sos'.*yes or no"),
+        ({"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": True}, sos_after_hsct, "'sos_date'.*given when sos is yes"),
+        (
+            {"hsct_after_ino": True, "hsct_date": "2020-03-01", "sos": True, "sos_date": "2020-02-01"},
+            sos_after_hsct,
+            "'sos_date'.*on or after hsct_date",
+        ),
+    ],
+)
+def test_impossible_dates_name_column_rule_and_patient(patient, endpoint, message):
+    with pytest.raises(ValueError, match=message):
+        endpoint(cohort(patient))
+
+
+def test_start_after_cutoff_and_untyped_columns():
+    with pytest.raises(ValueError, match="on or before the cut-off date 2020-12-31.*AB-001"):
+        overall_survival(cohort({"ino_start_date": "2021-01-05"}), cutoff_date=CUTOFF)
+    untyped = cohort({})
+    untyped["death_date"] = untyped["death_date"].astype(str)
+    with pytest.raises(TypeError, match="'death_date' must be dates"):
+        overall_survival(untyped)
+    with pytest.raises(ValueError, match="lacks column"):
+        overall_survival(cohort({}).drop(columns="last_contact_date"))
+    with pytest.raises(ValueError, match="cutoff_date"):
+        overall_survival(cohort({}), cutoff_date=20201231)
