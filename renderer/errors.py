@@ -1,0 +1,26 @@
+"""The one exception the renderer raises for anything the user can fix."""
+
+
+class RenderError(Exception):
+    """A render failed; the message names the file, line and rule.
+
+    Parameters
+    ----------
+    message : str
+        One or two readable lines: where (file:line, cell label) and what.
+    detail : str, optional
+        Longer context printed after the message (e.g. the user-code part of
+        a traceback).
+
+    Examples
+    --------
+    >>> err = RenderError("report.qmd:3: unknown cell option 'fig-widht'")
+    >>> str(err)
+    "report.qmd:3: unknown cell option 'fig-widht'"
+    >>> err.detail
+    ''
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -1,0 +1,174 @@
+"""Render a .qmd to HTML, PDF and DOCX: with Quarto if installed, else built in.
+
+Everything is produced in a staging directory and moved into the output
+directory only when every format succeeded; a failure leaves the output
+directory exactly as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from renderer.assemble import assemble
+from renderer.ast import build_ast, format_ast
+from renderer.config import FORMATS, load_config
+from renderer.errors import RenderError
+from renderer.kernel import execute_document
+from renderer.qmd import parse_qmd
+from renderer.quarto import find_quarto, render_with_quarto
+from renderer.titleblock import normalise_byline
+from renderer.writers import NOT_METADATA, write_docx, write_html, write_pdf
+
+RENDERERS = ("auto", "builtin", "quarto")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render did.
+
+    Attributes
+    ----------
+    renderer : str
+        ``builtin`` or ``quarto``.
+    outputs : tuple of Path
+        Every file written into the output directory (formats and artefacts).
+    timings : tuple of (str, float)
+        Seconds per stage, in order.
+    """
+
+    renderer: str
+    outputs: tuple[Path, ...]
+    timings: tuple[tuple[str, float], ...]
+
+
+def render(doc_path: Path, output_dir: Path | None = None,
+           formats: tuple[str, ...] = ("html", "pdf", "docx"), renderer: str = "auto",
+           log: Callable[[str], None] = print) -> RenderResult:
+    """Render ``doc_path`` to ``formats`` in ``output_dir``.
+
+    Parameters
+    ----------
+    doc_path : Path
+        The .qmd document.
+    output_dir : Path, optional
+        Defaults to `project: output-dir` of `_quarto.yml`, else the document's directory.
+    formats : tuple of str
+        Any of ``html``, ``pdf``, ``docx``.
+    renderer : str
+        ``auto`` (Quarto >= 1.4 if on PATH, else built in), ``builtin`` or ``quarto``.
+    log : callable
+        Receives one line per stage (``"  execute   1.84 s"``).
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    RenderError
+        On any failure; nothing has been written then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "note.qmd").write_text("---\\ntitle: A note\\n---\\n\\nThree is `{python} 1 + 2`.\\n")
+    >>> result = render(d / "note.qmd", d / "out", renderer="builtin", log=lambda line: None)
+    >>> result.renderer, sorted(p.name for p in result.outputs)
+    ('builtin', ['note.docx', 'note.html', 'note.pdf'])
+    >>> "Three is 3." in (d / "out" / "note.html").read_text()
+    True
+    """
+    doc_path = Path(doc_path).resolve()
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise RenderError(f"unknown output format '{unknown[0] if unknown else ''}' (html, pdf, docx)")
+    if renderer not in RENDERERS:
+        raise RenderError(f"unknown renderer '{renderer}' ({', '.join(RENDERERS)})")
+    if not doc_path.is_file():
+        raise RenderError(f"{doc_path}: no such file")
+    quarto = find_quarto() if renderer in ("auto", "quarto") else None
+    if renderer == "quarto" and quarto is None:
+        raise RenderError("--renderer quarto: no quarto 1.4 or newer on PATH")
+    timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        timings.append((name, seconds))
+        log(f"  {name:<9} {seconds:5.2f} s")
+
+    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+        staging = Path(scratch) / "staging"
+        work = Path(scratch) / "work"
+        staging.mkdir()
+        work.mkdir()
+        if quarto is not None:
+            executable, version = quarto
+            log(f"renderer: quarto {'.'.join(map(str, version))} ({executable})")
+            target = output_dir
+            with stage("quarto"):
+                render_with_quarto(executable, doc_path, list(formats), staging)
+            name = "quarto"
+        else:
+            log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
+            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage)
+            name = "builtin"
+        if target is None:
+            target = _default_output_dir(doc_path)
+        outputs = _commit(staging, Path(target).resolve())
+    for path in outputs:
+        log(f"  wrote {path}")
+    return RenderResult(renderer=name, outputs=tuple(outputs), timings=tuple(timings))
+
+
+def _default_output_dir(doc_path: Path) -> Path:
+    return load_config(doc_path, parse_qmd(doc_path).front_matter).output_dir or doc_path.parent
+
+
+def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str, ...],
+                    staging: Path, work: Path, stage: Callable) -> Path:
+    doc = parse_qmd(doc_path)
+    config = load_config(doc_path, doc.front_matter)
+    byline = normalise_byline(config.metadata, str(doc_path))
+    with stage("execute"):
+        run = execute_document(doc, config.execute, config.figure_size(),
+                               {"REPORT_OUTPUT_DIR": str(staging)}, work)
+    with stage("assemble"):
+        assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
+        ast = build_ast(assembled, doc_path)
+    for fmt in formats:
+        quarto_name = FORMATS[fmt]
+        options = config.formats.get(quarto_name, {})
+        metadata = {k: v for k, v in options.items() if k not in NOT_METADATA}
+        out = staging / f"{doc_path.stem}.{fmt}"
+        with stage(fmt):
+            fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata)
+            if fmt == "html":
+                write_html(fmt_ast, out, options, doc_path.parent)
+            elif fmt == "docx":
+                write_docx(fmt_ast, out, options, doc_path.parent)
+            else:
+                typ = write_pdf(fmt_ast, out, options, doc_path.parent, work)
+                if options.get("keep-typ"):
+                    shutil.copy(typ, staging / typ.name)
+    return output_dir or config.output_dir or doc_path.parent
+
+
+def _commit(staging: Path, output_dir: Path) -> list[Path]:
+    """Move every staged file into ``output_dir``; files already there and not staged stay."""
+    written = []
+    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
+        destination = output_dir / source.relative_to(staging)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), str(destination))
+        written.append(destination)
+    return written

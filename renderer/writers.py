@@ -1,0 +1,103 @@
+"""Write HTML, DOCX and PDF (via Typst) from the per-format pandoc ASTs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from renderer.ast import pandoc
+from renderer.errors import RenderError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: Format options that are pandoc flags or renderer settings, not template variables.
+NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
+                "keep-typ", "template-partials", "reference-doc"}
+
+
+def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
+    """One self-contained HTML file: images as data URIs, CSS inline, MathML (no CDN).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> ast = json.loads(pandoc(["-f", "markdown", "-t", "json"], "---\\npagetitle: T\\n---\\n\\nHi $x^2$"))
+    >>> write_html(ast, d / "a.html", {}, d)
+    >>> html = (d / "a.html").read_text()
+    >>> "<math" in html, "<style" in html, "http" in html.split("<body>")[0]
+    (True, True, False)
+    """
+    args = ["-f", "json", "-t", "html5", "--standalone", "--embed-resources", "--mathml", "--wrap=none",
+            "--template", str(TEMPLATES / "abstract.html"), "--resource-path", str(doc_dir),
+            "-o", str(out)]
+    for css in options.get("css") or [TEMPLATES / "abstract.css"]:
+        args += ["--css", str(css)]
+    args += _common_flags(options)
+    pandoc(args, json.dumps(ast), cwd=doc_dir)
+
+
+def write_docx(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
+    """A Word document through pandoc's docx writer, styled by `reference-doc` if given.
+
+    Examples
+    --------
+    >>> import tempfile, docx
+    >>> d = Path(tempfile.mkdtemp())
+    >>> ast = json.loads(pandoc(["-f", "markdown", "-t", "json"], "| a |\\n|---|\\n| 1 |\\n"))
+    >>> write_docx(ast, d / "a.docx", {}, d)
+    >>> len(docx.Document(str(d / "a.docx")).tables)
+    1
+    """
+    args = ["-f", "json", "-t", "docx", "--resource-path", str(doc_dir), "-o", str(out)]
+    if options.get("reference-doc"):
+        args += ["--reference-doc", str(options["reference-doc"])]
+    args += _common_flags(options)
+    pandoc(args, json.dumps(ast), cwd=doc_dir)
+
+
+def write_pdf(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path,
+              work_dir: Path) -> Path:
+    """Pandoc writes Typst with the project's template; the typst package compiles the PDF.
+
+    Returns the path of the intermediate .typ file (in ``work_dir``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> ast = json.loads(pandoc(["-f", "markdown", "-t", "json"], "---\\ntitle: T\\n---\\n\\nHello."))
+    >>> _ = write_pdf(ast, d / "a.pdf", {}, d, d)
+    >>> (d / "a.pdf").read_bytes()[:5]
+    b'%PDF-'
+    """
+    template_dir = work_dir / "typst-template"
+    template_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATES / "abstract.typ", template_dir / "abstract.typ")
+    partials = {p.name: p for p in options.get("template-partials") or []}
+    for name in ("typst-template.typ", "typst-show.typ"):
+        shutil.copy(partials.get(name, TEMPLATES / name), template_dir / name)
+    source = pandoc(
+        ["-f", "json", "-t", "typst", "--standalone", "--template", str(template_dir / "abstract.typ")],
+        json.dumps(ast), cwd=doc_dir,
+    )
+    typ = work_dir / (out.stem + ".typ")
+    typ.write_text(source, encoding="utf-8")
+    try:
+        # Only the fonts embedded in typst: the same PDF on every machine.
+        typst.compile(str(typ), output=str(out), root="/", font_paths=[], ignore_system_fonts=True)
+    except typst.TypstError as exc:
+        raise RenderError(f"typst could not compile the PDF: {exc}".splitlines()[0], detail=str(exc)) from exc
+    return typ
+
+
+def _common_flags(options: dict[str, Any]) -> list[str]:
+    flags = []
+    if options.get("toc"):
+        flags += ["--toc", f"--toc-depth={options.get('toc-depth', 3)}"]
+    if options.get("number-sections"):
+        flags.append("--number-sections")
+    return flags
