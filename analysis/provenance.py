@@ -51,7 +51,7 @@ def methods_sentence(study) -> str:
     versions = package_versions()
     software = ", ".join(f"{name} {versions[name]}" for name in ("Python", "pandas", "lifelines", "SciPy"))
     return (
-        f"OS was measured {study.overall_survival.definition} (data cut-off {formatting.date(s.cutoff_date)}). "
+        f"OS was measured {study.overall_survival.definition}. "
         f"Survival was estimated by the Kaplan-Meier method with {level}% confidence intervals from Greenwood's "
         f"variance on the {_CI_TRANSFORMS[s.ci_transform]} scale and compared between groups with the two-sided "
         f"log-rank test. The response rate has an exact (Clopper-Pearson) {level}% confidence interval, SOS after "

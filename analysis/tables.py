@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import formatting
-from analysis.descriptive import Count, category_counts, count_true, proportion, summarize_continuous
+from analysis.descriptive import category_counts, count_true, proportion, summarize_continuous
 from analysis.study import Study
 
 
@@ -54,7 +54,8 @@ class SummaryTable:
 
     def to_markdown(self) -> str:
         """A pipe table; indented rows get a non-breaking indent so every format shows the nesting."""
-        lines = [f"| Characteristic | {self.value_header} |", "|:---|---:|"]
+        # Pandoc sizes wrapped pipe-table columns by the separator's dashes: 70% for the labels.
+        lines = [f"| Characteristic | {self.value_header} |", "|:" + "-" * 34 + "|" + "-" * 14 + ":|"]
         for r in self.rows:
             label = "\u00a0" * 4 * r.indent + _escape(r.label)
             lines.append(f"| {label} | {_escape(r.text)} |")
@@ -125,7 +126,7 @@ def outcomes(study: Study) -> SummaryTable:
         )
     )
 
-    landmark = s.landmark_label
+    landmark = f"{formatting.number(study.landmark_years)}-year"
     rows.append(Row("os_landmark", f"{landmark} overall survival, all patients", formatting.estimate_ci(study.os_at_landmark), study.os_at_landmark))
     for name, comparison in study.comparisons.items():
         for key, group in (("achieved", comparison.achieved), ("not_achieved", comparison.not_achieved)):

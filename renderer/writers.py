@@ -34,7 +34,10 @@ def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir:
     args = ["-f", "json", "-t", "html5", "--standalone", "--embed-resources", "--mathml", "--wrap=none",
             "--template", str(TEMPLATES / "abstract.html"), "--resource-path", str(doc_dir),
             "-o", str(out)]
-    for css in options.get("css") or [TEMPLATES / "abstract.css"]:
+    stylesheets = options.get("css") or [TEMPLATES / "abstract.css"]
+    if isinstance(stylesheets, (str, Path)):  # `css:` may be one path or a list, as in Quarto
+        stylesheets = [stylesheets]
+    for css in stylesheets:
         args += ["--css", str(css)]
     args += _common_flags(options)
     pandoc(args, json.dumps(ast), cwd=doc_dir)
