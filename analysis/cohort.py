@@ -1,0 +1,664 @@
+"""Reading the study settings, the data dictionary and the cohort table.
+
+The data dictionary (``data/dictionary.yml``) is the single description of the
+cohort's columns: :func:`load_cohort` takes every column's type from it, and
+``data_checks/`` derives its per-column rules from it. Loading only parses; the
+study's rules (ranges, allowed codes, date order, ...) are checked afterwards by
+the Great Expectations suite in ``data_checks/``, so this module must not
+import great_expectations (the report imports it too).
+
+Conventions of the cohort file, as the loader reads it:
+
+* CSV: UTF-8 (a byte-order mark is allowed), comma-separated, first line the
+  column names. Excel: ``.xlsx``, the first sheet or a named one.
+* A missing value is an empty cell. Text such as ``NA`` is not a missing
+  value, it is a value that must parse as the column's type.
+* Booleans: ``yes``/``no`` as the dictionary says; ``true``/``false`` (any
+  case) and Excel's own TRUE/FALSE cells are accepted too, since they cannot be
+  misread. ``1``/``0`` are refused: a numeric code is ambiguous.
+* Dates: ISO 8601 ``YYYY-MM-DD`` in text; Excel date cells as they are.
+  Other formats (``01.03.2019``) are refused, since day and month can swap.
+* Surrounding spaces are removed from every cell and column name.
+* Columns the dictionary does not know are kept, as text, and reported with an
+  :class:`UnknownColumnWarning`; the data checks then decide whether they are
+  allowed (a name or free-text column is not).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import warnings
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+__all__ = [
+    "CI_TRANSFORMS",
+    "COLUMN_TYPES",
+    "CohortLoadError",
+    "ColumnSpec",
+    "DataDictionary",
+    "DictionaryError",
+    "LoadProblem",
+    "StudySettings",
+    "StudySettingsError",
+    "UnknownColumnWarning",
+    "load_cohort",
+    "load_dictionary",
+    "load_study",
+]
+
+COLUMN_TYPES = ("string", "integer", "float", "boolean", "date", "category")
+CI_TRANSFORMS = ("linear", "log", "log-log", "logit", "arcsine")
+
+_TRUE_WORDS = frozenset({"yes", "true"})
+_FALSE_WORDS = frozenset({"no", "false"})
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
+# How many bad values one error message lists before it gives a count.
+_MAX_LISTED = 10
+
+
+# -- errors -----------------------------------------------------------------
+
+
+class DictionaryError(ValueError):
+    """The data dictionary file is missing or malformed."""
+
+
+class StudySettingsError(ValueError):
+    """The ``study:`` block of study.yml is missing a setting or has a bad value."""
+
+
+class UnknownColumnWarning(UserWarning):
+    """The cohort has a column that the data dictionary does not describe."""
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """One cell that does not parse as its column's type.
+
+    ``row`` is the row number as a spreadsheet shows it (the header is row 1).
+    """
+
+    row: int
+    patient_id: str | None
+    column: str
+    value: str
+    problem: str
+
+    def __str__(self) -> str:
+        patient = f"patient {self.patient_id}" if self.patient_id else "patient id missing"
+        return f"row {self.row}, {patient}, column '{self.column}': {self.value!r} {self.problem}"
+
+
+class CohortLoadError(Exception):
+    """The cohort file cannot be read as the data dictionary describes it.
+
+    The message names the file and what is wrong; for values that do not parse,
+    ``problems`` lists each one with its row, patient and column.
+    """
+
+    def __init__(self, path: str | Path, message: str, problems: tuple[LoadProblem, ...] = ()):
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__(f"{path}: {message}")
+
+
+# -- data dictionary --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the cohort table as the data dictionary describes it."""
+
+    name: str
+    label: str
+    type: str
+    unit: str | None = None
+    required: bool = False
+    values: Mapping[str, str] = field(default_factory=dict)
+    min: float | None = None
+    max: float | None = None
+    max_exclusive: bool = False
+    pattern: str | None = None
+    unique: bool = False
+    required_when: str | None = None
+
+
+@dataclass(frozen=True)
+class DataDictionary:
+    """The columns of the cohort table, in file order."""
+
+    columns: tuple[ColumnSpec, ...]
+    path: Path | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names, in dictionary order."""
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnSpec:
+        """The column called ``name``; KeyError naming the dictionary if there is none."""
+        for spec in self.columns:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"column {name!r} is not in the data dictionary {self.path or ''}".rstrip())
+
+    def of_type(self, *types: str) -> tuple[ColumnSpec, ...]:
+        """The columns whose type is one of ``types``."""
+        return tuple(c for c in self.columns if c.type in types)
+
+
+_SPEC_KEYS = frozenset(ColumnSpec.__dataclass_fields__)
+
+
+def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
+    """Read the data dictionary.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file with a ``columns:`` list (see the comments at its top).
+
+    Returns
+    -------
+    DataDictionary
+
+    Raises
+    ------
+    DictionaryError
+        Missing file, unknown key or type, a category without values, or a
+        column named twice.
+
+    Examples
+    --------
+    >>> dictionary = load_dictionary("data/dictionary.yml")
+    >>> dictionary.names[0]
+    'patient_id'
+    >>> dictionary.column("age_years").max, dictionary.column("age_years").max_exclusive
+    (18, True)
+    >>> dictionary.column("sex").values["female"]
+    'Female'
+    """
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DictionaryError(f"{path}: data dictionary not found") from None
+    except yaml.YAMLError as error:
+        raise DictionaryError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("columns"), list):
+        raise DictionaryError(f"{path}: expected a 'columns:' list")
+
+    columns = []
+    for number, entry in enumerate(document["columns"], start=1):
+        where = f"{path}: column {number}"
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise DictionaryError(f"{where}: each column needs a 'name'")
+        where = f"{path}: column '{entry['name']}'"
+        unknown = set(entry) - _SPEC_KEYS
+        if unknown:
+            raise DictionaryError(f"{where}: unknown key(s) {sorted(unknown)}")
+        if entry.get("type") not in COLUMN_TYPES:
+            raise DictionaryError(f"{where}: type must be one of {COLUMN_TYPES}, got {entry.get('type')!r}")
+        if entry["type"] == "category" and not entry.get("values"):
+            raise DictionaryError(f"{where}: a category needs its 'values'")
+        values = {str(code): str(label) for code, label in (entry.get("values") or {}).items()}
+        columns.append(
+            ColumnSpec(
+                name=str(entry["name"]),
+                label=str(entry.get("label", entry["name"])),
+                type=entry["type"],
+                unit=entry.get("unit"),
+                required=bool(entry.get("required", False)),
+                values=values,
+                min=entry.get("min"),
+                max=entry.get("max"),
+                max_exclusive=bool(entry.get("max_exclusive", False)),
+                pattern=entry.get("pattern"),
+                unique=bool(entry.get("unique", False)),
+                required_when=entry.get("required_when"),
+            )
+        )
+    names = [c.name for c in columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DictionaryError(f"{path}: column(s) named twice: {duplicates}")
+    return DataDictionary(columns=tuple(columns), path=path)
+
+
+# -- study settings -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """The ``study:`` block of study.yml.
+
+    Paths are as written in the file (relative to the study file's folder) or,
+    for ``data``, as given in the environment variable ``DATA``. Settings this
+    class does not name (added for a later study) are kept in ``extra`` and
+    read as attributes too (``settings.blast_threshold_pct``).
+    """
+
+    data: Path
+    dictionary: Path
+    example_data: Path | None
+    sheet: str | None
+    window_start: dt.date
+    window_end: dt.date
+    cutoff_date: dt.date
+    landmark_days: float
+    ci_transform: str
+    conf_level: float
+    mrd_threshold_pct: float
+    landmark_label: str | None = None
+    word_limit: int | None = None
+    sos_landmark_days: float | None = None
+    definitions: Mapping[str, Any] = field(default_factory=dict)
+    characteristics: tuple[str, ...] = ()
+    response: Mapping[str, Any] = field(default_factory=dict)
+    comparisons: tuple[Mapping[str, Any], ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not fields; dunder lookups (copy,
+        # pickle) must fail normally before ``extra`` exists.
+        if name.startswith("__") or name == "extra":
+            raise AttributeError(name)
+        try:
+            return self.extra[name]
+        except KeyError:
+            raise AttributeError(f"study.yml has no setting study.{name}") from None
+
+    def parameters(self) -> dict[str, Any]:
+        """The scalar settings by name, for ``@name`` in the definitions' expressions."""
+        settings = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "extra"}
+        settings.update(self.extra)
+        return {
+            name: value
+            for name, value in settings.items()
+            if isinstance(value, (int, float, str, dt.date)) and not isinstance(value, bool)
+        }
+
+
+_REQUIRED_SETTINGS = (
+    "data",
+    "dictionary",
+    "window_start",
+    "window_end",
+    "cutoff_date",
+    "landmark_days",
+    "ci_transform",
+    "conf_level",
+    "mrd_threshold_pct",
+)
+
+
+def _setting_date(path: Path, block: dict, name: str) -> dt.date:
+    value = block[name]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise StudySettingsError(f"{path}: study.{name} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _setting_number(path: Path, block: dict, name: str, kind: type = float) -> Any:
+    value = block[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise StudySettingsError(f"{path}: study.{name} must be a number, got {value!r}")
+    if kind is int and value != int(value):
+        raise StudySettingsError(f"{path}: study.{name} must be a whole number, got {value!r}")
+    return kind(value)
+
+
+def load_study(path: str | Path = "study.yml") -> StudySettings:
+    """Read the study settings, the ``study:`` block of study.yml.
+
+    The environment variable ``DATA``, when set and not empty, replaces the
+    ``data`` setting (``DATA=other.csv make report``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The study file.
+
+    Returns
+    -------
+    StudySettings
+
+    Raises
+    ------
+    StudySettingsError
+        Missing file or setting, a value of the wrong kind, a study window that
+        ends before it starts or after the cut-off, an unknown CI transform.
+
+    Examples
+    --------
+    >>> settings = load_study("study.yml")
+    >>> settings.landmark_days, settings.ci_transform
+    (730.5, 'linear')
+    >>> settings.window_start <= settings.window_end <= settings.cutoff_date
+    True
+    """
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StudySettingsError(f"{path}: study file not found") from None
+    except yaml.YAMLError as error:
+        raise StudySettingsError(f"{path}: not valid YAML: {error}") from None
+    block = document.get("study") if isinstance(document, dict) else None
+    if not isinstance(block, dict):
+        raise StudySettingsError(f"{path}: expected a 'study:' block")
+    missing = [name for name in _REQUIRED_SETTINGS if block.get(name) is None]
+    if missing:
+        raise StudySettingsError(f"{path}: study.{missing[0]} is missing" + (f" (also {missing[1:]})" if missing[1:] else ""))
+
+    data = os.environ.get("DATA") or block["data"]
+    settings = StudySettings(
+        data=Path(data),
+        dictionary=Path(block["dictionary"]),
+        example_data=Path(block["example_data"]) if block.get("example_data") else None,
+        sheet=str(block["sheet"]) if block.get("sheet") is not None else None,
+        window_start=_setting_date(path, block, "window_start"),
+        window_end=_setting_date(path, block, "window_end"),
+        cutoff_date=_setting_date(path, block, "cutoff_date"),
+        landmark_days=_setting_number(path, block, "landmark_days"),
+        landmark_label=str(block["landmark_label"]) if block.get("landmark_label") is not None else None,
+        ci_transform=str(block["ci_transform"]),
+        conf_level=_setting_number(path, block, "conf_level"),
+        mrd_threshold_pct=_setting_number(path, block, "mrd_threshold_pct"),
+        word_limit=_setting_number(path, block, "word_limit", int) if block.get("word_limit") is not None else None,
+        sos_landmark_days=(
+            _setting_number(path, block, "sos_landmark_days") if block.get("sos_landmark_days") is not None else None
+        ),
+        definitions=dict(block.get("definitions") or {}),
+        characteristics=tuple(block.get("characteristics") or ()),
+        response=dict(block.get("response") or {}),
+        comparisons=tuple(block.get("comparisons") or ()),
+        extra={k: v for k, v in block.items() if k not in StudySettings.__dataclass_fields__},
+    )
+    if not settings.window_start <= settings.window_end <= settings.cutoff_date:
+        raise StudySettingsError(
+            f"{path}: expected window_start <= window_end <= cutoff_date, got "
+            f"{settings.window_start}, {settings.window_end}, {settings.cutoff_date}"
+        )
+    if settings.ci_transform not in CI_TRANSFORMS:
+        raise StudySettingsError(f"{path}: study.ci_transform must be one of {CI_TRANSFORMS}, got {settings.ci_transform!r}")
+    if not 0 < settings.conf_level < 1:
+        raise StudySettingsError(f"{path}: study.conf_level must be between 0 and 1, got {settings.conf_level}")
+    return settings
+
+
+# -- the cohort table ---------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise CohortLoadError(path, "the file is empty")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise CohortLoadError(
+            path,
+            f"not readable as UTF-8 (byte 0x{raw[error.start]:02x} on line {line}); "
+            "save the file as CSV UTF-8",
+        ) from None
+
+
+def _check_delimiter(path: Path, header: str) -> None:
+    for delimiter, name in _OTHER_DELIMITERS.items():
+        if header.count(delimiter) > header.count(","):
+            raise CohortLoadError(
+                path,
+                f"the columns are separated by {name}s ('{delimiter}'), expected commas; "
+                "save the file as comma-separated CSV",
+            )
+
+
+# Text around a comma or a line end that shows a cell has surrounding spaces.
+_PADDING = (" ,", ", ", "\t,", ",\t", " \n", "\t\n", " \r", "\n ", "\n\t")
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
+    """The table as text (empty cells missing), and whether any cell may need stripping."""
+    text = _read_text(path)
+    header = text.partition("\n")[0].rstrip("\r")
+    _check_delimiter(path, header)
+    names = [name.strip() for name in next(csv.reader([header]))]
+    _check_unique_names(path, names)
+    try:
+        table = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0, names=names
+        )
+    except pd.errors.ParserError as error:
+        raise CohortLoadError(path, f"rows do not have the header's {len(names)} columns: {error}") from None
+    # Stripping a million-row table costs seconds; a machine-written file needs none.
+    padded = text[:1].isspace() or any(pad in text for pad in _PADDING)
+    return table, padded
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    if not path.read_bytes()[:4]:
+        raise CohortLoadError(path, "the file is empty")
+    try:
+        table = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
+    except zipfile.BadZipFile:
+        raise CohortLoadError(path, "not a readable .xlsx workbook") from None
+    except ValueError as error:
+        if sheet is not None and "not found" in str(error):
+            import openpyxl
+
+            names = openpyxl.load_workbook(path, read_only=True).sheetnames
+            raise CohortLoadError(path, f"no sheet named {sheet!r}; the sheets are {names}") from None
+        raise CohortLoadError(path, f"cannot read the workbook: {error}") from None
+    names = [str(name).strip() for name in table.columns]
+    _check_unique_names(path, names)
+    table.columns = names
+    return table
+
+
+def _check_unique_names(path: Path, names: list[str]) -> None:
+    duplicates = sorted({n for n in names if names.count(n) > 1 and n})
+    if duplicates:
+        raise CohortLoadError(path, f"column(s) named more than once: {duplicates}")
+
+
+def _strip_cells(values: pd.Series, text: bool) -> pd.Series:
+    """Text cells stripped of spaces; empty text becomes missing."""
+    if text:
+        stripped = values.str.strip()
+    else:
+        is_text = values.map(type) == str
+        stripped = values.copy()
+        stripped[is_text] = values[is_text].str.strip()
+    return stripped.mask(stripped.eq(""))
+
+
+def _numbers(values: pd.Series, text: bool) -> pd.Series:
+    """Values as float; NaN where a present value is not a finite number."""
+    if not text:
+        # An Excel TRUE cell would otherwise count as the number 1.
+        values = values.where(values.map(type) != bool)
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.where(np.isfinite(numbers))
+
+
+_BOOLEAN_WORDS = {word: True for word in _TRUE_WORDS} | {word: False for word in _FALSE_WORDS}
+
+
+def _booleans(values: pd.Series, text: bool) -> pd.Series:
+    if text:
+        return values.str.lower().map(_BOOLEAN_WORDS).astype("boolean")
+    words = values.map(lambda v: v.lower() if isinstance(v, str) else v)
+    parsed = words.map(lambda v: v if isinstance(v, bool) else _BOOLEAN_WORDS.get(v))
+    return parsed.astype("boolean")
+
+
+def _dates(values: pd.Series, text: bool) -> pd.Series:
+    if text:
+        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    is_text = values.map(type) == str
+    parsed = pd.to_datetime(values.where(is_text), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    # Excel date cells arrive as datetimes; anything else (a number) is refused.
+    is_date = values.map(lambda v: isinstance(v, dt.date))
+    parsed[is_date] = pd.to_datetime(values[is_date]).dt.normalize()
+    return parsed
+
+
+def _parse_column(spec: ColumnSpec, values: pd.Series, text: bool) -> tuple[pd.Series, pd.Series, str]:
+    """The column converted to its dictionary type, the cells that failed, and why.
+
+    ``text``: every cell is text (a CSV file); Excel cells also hold numbers,
+    dates and booleans.
+    """
+    if spec.type == "float":
+        parsed = _numbers(values, text)
+        return parsed.astype("float64"), parsed.isna(), "is not a number (use a decimal point)"
+    if spec.type == "integer":
+        parsed = _numbers(values, text)
+        whole = parsed.where(parsed == parsed.round())
+        return whole.astype("Int64"), whole.isna(), "is not a whole number"
+    if spec.type == "boolean":
+        parsed = _booleans(values, text)
+        return parsed, parsed.isna(), "is not yes or no"
+    if spec.type == "date":
+        parsed = _dates(values, text)
+        return parsed, parsed.isna(), "is not a date YYYY-MM-DD"
+    if not text:
+        values = values.map(lambda v: v if isinstance(v, str) or pd.isna(v) else _cell_text(v))
+    return values.astype(object), pd.Series(False, index=values.index), ""
+
+
+def _cell_text(value: Any) -> str:
+    """An Excel cell as the text a person would type (12.0 -> '12')."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None = None) -> pd.DataFrame:
+    """Read the cohort table, one row per patient, typed by the data dictionary.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` file (UTF-8, comma-separated) or an ``.xlsx`` workbook.
+    dictionary : DataDictionary
+        Gives each column's type; every dictionary column must be present.
+    sheet : str, optional
+        Excel only: the sheet to read; default the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dictionary's columns in its order, then any unknown columns (as
+        text). Dates are ``datetime64[ns]``, booleans pandas ``boolean``,
+        integers ``Int64``, floats ``float64``, categories and strings Python
+        ``str`` (object) with NaN for empty cells. Rows entirely empty are
+        dropped.
+
+    Raises
+    ------
+    CohortLoadError
+        Missing or empty file, not UTF-8, wrong delimiter, a dictionary column
+        missing, a column named twice, values that do not parse as their type
+        (each named with row, patient and column).
+
+    Warns
+    -----
+    UnknownColumnWarning
+        For columns the dictionary does not describe.
+
+    Examples
+    --------
+    >>> dictionary = load_dictionary("data/dictionary.yml")
+    >>> cohort = load_cohort("tests/fixtures/valid_cohort.csv", dictionary)
+    >>> cohort.loc[0, "patient_id"], cohort["age_years"].dtype, cohort["ino_doses"].dtype
+    ('INO-001', dtype('float64'), Int64Dtype())
+    >>> cohort["hsct_date"].dtype, cohort["hsct_after_ino"].dtype
+    (dtype('<M8[ns]'), BooleanDtype)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CohortLoadError(path, "file not found" if not path.exists() else "not a file")
+    text = path.suffix.lower() not in _EXCEL_SUFFIXES
+    padded = True
+    if not text:
+        table = _read_excel(path, sheet)
+    elif path.suffix.lower() == ".xls":
+        raise CohortLoadError(path, "old Excel .xls files are not read; save the workbook as .xlsx or CSV")
+    else:
+        table, padded = _read_csv(path)
+
+    if padded:
+        for name in table.columns:
+            table[name] = _strip_cells(table[name], text)
+    # Spreadsheets leave empty columns and rows behind; they carry nothing.
+    unnamed = [n for n in table.columns if (not n or n.startswith("Unnamed:")) and table[n].isna().all()]
+    table = table.drop(columns=unnamed)
+    first = table.columns[0] if len(table.columns) else None
+    if first is not None and table[first].isna().any():
+        table = table[table.notna().any(axis=1)].reset_index(drop=True)
+    if table.empty:
+        raise CohortLoadError(path, "the file has column names but no patient rows")
+
+    missing = [name for name in dictionary.names if name not in table.columns]
+    if missing:
+        lowered = {n.lower(): n for n in table.columns}
+        hints = [f"'{lowered[m.lower()]}' should be '{m}'" for m in missing if m.lower() in lowered]
+        raise CohortLoadError(
+            path,
+            f"missing column(s) {missing} required by the data dictionary" + (f" ({'; '.join(hints)})" if hints else ""),
+        )
+    unknown = [name for name in table.columns if name not in dictionary.names]
+    if unknown:
+        warnings.warn(
+            f"{path}: column(s) {unknown} are not in the data dictionary; they are not analysed",
+            UnknownColumnWarning,
+            stacklevel=2,
+        )
+
+    cohort = {}
+    problems: list[LoadProblem] = []
+    n_bad = 0
+    for spec in dictionary.columns:
+        raw = table[spec.name]
+        parsed, failed, why = _parse_column(spec, raw, text)
+        bad = failed & raw.notna()
+        n_bad += int(bad.sum())
+        for index in bad[bad].index[:_MAX_LISTED]:
+            patient = table.loc[index, "patient_id"]
+            patient = patient if pd.isna(patient) else _cell_text(patient)
+            problems.append(
+                LoadProblem(int(index) + 2, None if pd.isna(patient) else patient, spec.name, str(raw[index]), why)
+            )
+        cohort[spec.name] = parsed
+    for name in unknown:
+        cohort[name] = _parse_column(ColumnSpec(name=name, label=name, type="string"), table[name], text)[0]
+    if problems:
+        listed = "\n  ".join(str(p) for p in problems[:_MAX_LISTED])
+        more = f"\n  ... and {n_bad - _MAX_LISTED} more" if n_bad > _MAX_LISTED else ""
+        raise CohortLoadError(
+            path,
+            f"{n_bad} value(s) do not parse as the data dictionary's type:\n  {listed}{more}",
+            tuple(problems),
+        )
+    # The deep copy consolidates columns of one dtype into blocks, which every later filter of the frame reuses.
+    return pd.DataFrame(cohort).copy(deep=True)

@@ -1,0 +1,62 @@
+"""``python -m data_checks``: validate the cohort before anything is computed from it.
+
+Exit status: 0 the checks passed (warnings allowed), 1 an error-severity rule
+failed, 2 the cohort, the data dictionary or the study settings could not be
+read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import data_checks  # noqa: F401 (switches GX analytics off before GX is imported)
+from analysis.cohort import (
+    CohortLoadError,
+    DictionaryError,
+    StudySettingsError,
+    UnknownColumnWarning,
+    load_cohort,
+    load_dictionary,
+    load_study,
+)
+from data_checks.console import failure_summary, summary_line
+from data_checks.validation import validate_cohort
+
+EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data_checks", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="cohort file (default: DATA, else study.yml's data)")
+    parser.add_argument("--study", default="study.yml", help="study settings (default: %(default)s)")
+    parser.add_argument("--docs-dir", default="_output/validation", help="GX Data Docs folder (default: %(default)s)")
+    parser.add_argument("--no-docs", action="store_true", help="do not write Data Docs (faster; for tests)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_study(args.study)
+        root = Path(args.study).parent
+        dictionary = load_dictionary(root / settings.dictionary)
+        data = Path(args.data) if args.data else root / settings.data
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownColumnWarning)
+            cohort = load_cohort(data, dictionary, sheet=settings.sheet)
+    except (CohortLoadError, DictionaryError, StudySettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+
+    report = validate_cohort(cohort, dictionary, settings, docs_dir=None if args.no_docs else args.docs_dir)
+    if report.passed:
+        print(summary_line(report, data))
+        return EXIT_PASSED
+    print(failure_summary(report, data), file=sys.stderr)
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

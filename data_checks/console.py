@@ -1,0 +1,67 @@
+"""The console summary of a validation: one line on success, one block per failed rule otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data_checks.validation import CheckReport, Finding
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def finding_block(finding: Finding) -> str:
+    """One failed rule in plain words: rule, columns, patients (first 10, then a count), values.
+
+    Examples
+    --------
+    >>> finding = Finding("range:age_years", "Ranges and allowed values", "Age is 0 to under 18 years",
+    ...                   "error", ("age_years",), ("INO-003",), 1, ("18",))
+    >>> print(finding_block(finding))
+    ERROR  Age is 0 to under 18 years
+      rule:     range:age_years (Ranges and allowed values)
+      column:   age_years
+      patients: INO-003
+      values:   18
+    """
+    lines = [f"{finding.severity.upper():<6} {finding.description}", f"  rule:     {finding.rule} ({finding.section})"]
+    if finding.columns:
+        label = "column: " if len(finding.columns) == 1 else "columns:"
+        lines.append(f"  {label}  {', '.join(finding.columns)}")
+    if finding.patient_ids:
+        more = finding.n_patients - len(finding.patient_ids)
+        lines.append(f"  patients: {', '.join(finding.patient_ids)}" + (f" ... and {more} more ({finding.n_patients} in all)" if more > 0 else ""))
+    if finding.values:
+        lines.append(f"  values:   {'; '.join(finding.values)}")
+    if finding.note:
+        lines.append(f"  details:  {finding.note}")
+    return "\n".join(lines)
+
+
+def summary_line(report: CheckReport, data: str | Path) -> str:
+    """The one line printed when the checks pass.
+
+    Examples
+    --------
+    >>> print(summary_line(CheckReport(66, 27, (), None), "data/example_cohort.csv"))
+    data checks passed: 66 expectations run on 27 patients of data/example_cohort.csv, 0 warnings
+    """
+    warned = "".join(f"; {f.rule}: {_plural(f.n_patients, 'patient')}" if f.n_patients else f"; {f.rule}" for f in report.warnings)
+    docs = f" (Data Docs: {report.docs_index})" if report.docs_index else ""
+    return (
+        f"data checks passed: {report.n_expectations} expectations run on {_plural(report.n_patients, 'patient')} "
+        f"of {data}, {_plural(len(report.warnings), 'warning')}{warned}{docs}"
+    )
+
+
+def failure_summary(report: CheckReport, data: str | Path) -> str:
+    """The blocks printed when an error-severity rule failed: errors first, then warnings."""
+    head = (
+        f"data checks FAILED for {data}: {_plural(len(report.errors), 'error')}, "
+        f"{_plural(len(report.warnings), 'warning')} ({report.n_expectations} expectations run on "
+        f"{_plural(report.n_patients, 'patient')}); nothing is rendered until the errors are fixed"
+    )
+    blocks = [finding_block(f) for f in report.errors + report.warnings]
+    tail = [f"Data Docs: {report.docs_index}"] if report.docs_index else []
+    return "\n\n".join([head, *blocks, *tail])

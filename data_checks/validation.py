@@ -1,0 +1,253 @@
+"""Running the suite: one GX validation of the whole cohort, Data Docs, findings.
+
+The run uses an ephemeral GX context (nothing is written to the repository);
+the only files written are the Data Docs, in the folder given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+from analysis.cohort import DataDictionary, StudySettings
+from data_checks.custom_expectations import MAX_LISTED
+from data_checks.suite import PATIENT_ID, build_suite
+
+DOCS_SITE = "validation"
+# Up to this many patients, every offending patient is listed by id (COMPLETE
+# result format, shown in Data Docs); above it GX keeps the first few row
+# numbers (SUMMARY) and the ids are looked up here: GX fetches index columns
+# row by row, which costs minutes for a million rows.
+COMPLETE_UP_TO = 10_000
+# What a previous run left in the Data Docs folder; removed so the index shows this run only.
+_DOCS_ENTRIES = ("index.html", "validations", "expectations", "static")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed expectation, in the terms of the study.
+
+    ``patient_ids`` and ``values`` hold the first few offending patients and
+    their values (as text); ``n_patients`` counts them all (0 for a rule about
+    the table, such as a missing column).
+    """
+
+    rule: str
+    section: str
+    description: str
+    severity: str  # "error" stops the report, "warning" does not
+    columns: tuple[str, ...]
+    patient_ids: tuple[str, ...]
+    n_patients: int
+    values: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of validating a cohort against the study's rules."""
+
+    n_expectations: int
+    n_patients: int
+    findings: tuple[Finding, ...]
+    docs_index: Path | None
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def passed(self) -> bool:
+        """True when no error-severity rule failed (warnings allowed)."""
+        return not self.errors
+
+    def failed(self, rule: str) -> Finding | None:
+        """The finding of ``rule`` (its ``meta["rule"]`` name), None if it passed."""
+        return next((f for f in self.findings if f.rule == rule), None)
+
+
+def _context(docs_dir: Path | None) -> gx.data_context.EphemeralDataContext:
+    sites = {}
+    if docs_dir is not None:
+        sites[DOCS_SITE] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "(empty)"
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date().isoformat() if value == value.normalize() else str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _columns(kwargs: dict) -> tuple[str, ...]:
+    names = [kwargs.get(k) for k in ("column", "column_A", "column_B")] + list(kwargs.get("column_list") or [])
+    return tuple(n for n in names if n)
+
+
+def _severity(config) -> str:
+    severity = getattr(config, "severity", "critical")
+    return str(getattr(severity, "value", severity)).lower()
+
+
+def _finding(result, cohort: pd.DataFrame) -> Finding:
+    config = result.expectation_config
+    meta = config.meta or {}
+    details = result.result or {}
+    columns = _columns(config.kwargs)
+    patient_ids: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    n_patients = int(details.get("unexpected_count") or 0)
+    note = None
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        note = f"could not be evaluated: {result.exception_info.get('exception_message')}"
+    elif "unexpected_index_list" in details or "partial_unexpected_index_list" in details:
+        rows = (details.get("unexpected_index_list") or details["partial_unexpected_index_list"])[:MAX_LISTED]
+        if rows and not isinstance(rows[0], dict):
+            rows = [cohort.loc[index, [c for c in (PATIENT_ID, *columns) if c in cohort.columns]].to_dict() for index in rows]
+        patient_ids = tuple(_text(row.get(PATIENT_ID)) for row in rows)
+        shown = [c for c in columns if c != PATIENT_ID] or [PATIENT_ID]
+        if len(shown) == 1:
+            values = tuple(_text(row.get(shown[0])) for row in rows)
+        else:
+            values = tuple(", ".join(f"{c}={_text(row.get(c))}" for c in shown) for row in rows)
+    elif "findings" in (details.get("details") or {}):
+        found = details["details"]["findings"]
+        columns = tuple(f["column"] for f in found)
+        patient_ids = tuple(p for f in found for p in f["patient_ids"])[:MAX_LISTED]
+        values = tuple(f"{f['column']}: {v}" for f in found for v in f["values"])[:MAX_LISTED]
+        n_patients = sum(f["n_patients"] for f in found)
+        note = "; ".join(f"'{f['column']}': {f['reason']}" for f in found)
+    elif "mismatched" in (details.get("details") or {}):
+        mismatched = details["details"]["mismatched"]
+        missing, extra = mismatched.get("missing") or [], mismatched.get("unexpected") or []
+        columns = tuple(missing) + tuple(extra)
+        note = "; ".join(
+            part
+            for part in (f"missing: {', '.join(missing)}" if missing else "", f"not in the dictionary: {', '.join(extra)}" if extra else "")
+            if part
+        )
+    else:
+        note = f"observed: {_text(details.get('observed_value'))}"
+    return Finding(
+        rule=meta.get("rule", config.type),
+        section=meta.get("section", ""),
+        description=config.description or config.type,
+        severity="warning" if _severity(config) == "warning" else "error",
+        columns=columns,
+        patient_ids=patient_ids,
+        n_patients=n_patients,
+        values=values,
+        note=note,
+    )
+
+
+def _clear_docs(docs_dir: Path) -> None:
+    for name in _DOCS_ENTRIES:
+        entry = docs_dir / name
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        elif entry.exists():
+            entry.unlink()
+
+
+def validate_cohort(
+    cohort: pd.DataFrame, dictionary: DataDictionary, settings: StudySettings, docs_dir: str | Path | None = None
+) -> CheckReport:
+    """Validate the cohort against every rule of the study in one GX validation.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        As :func:`analysis.cohort.load_cohort` returns it.
+    dictionary, settings
+        The data dictionary and the study settings the rules come from.
+    docs_dir : str or Path, optional
+        Where to write the GX Data Docs (static HTML; ``index.html``). The
+        previous run's pages there are replaced. None: no Data Docs.
+
+    Returns
+    -------
+    CheckReport
+
+    Examples
+    --------
+    >>> from analysis.cohort import load_cohort, load_dictionary, load_study
+    >>> dictionary, settings = load_dictionary(), load_study()
+    >>> cohort = load_cohort("tests/fixtures/valid_cohort.csv", dictionary)
+    >>> report = validate_cohort(cohort, dictionary, settings)
+    >>> report.passed, report.n_expectations >= 30
+    (True, True)
+    >>> report = validate_cohort(cohort.assign(age_years=[7.5, 12.1, 18, 16.9, 9, 0.8]), dictionary, settings)
+    >>> finding = report.failed("range:age_years")
+    >>> report.passed, finding.patient_ids, finding.values
+    (False, ('INO-003',), ('18',))
+    """
+    docs_dir = Path(docs_dir) if docs_dir is not None else None
+    context = _context(docs_dir)
+    batch_definition = (
+        context.data_sources.add_pandas("cohort").add_dataframe_asset("cohort").add_batch_definition_whole_dataframe("all")
+    )
+    suite = context.suites.add(build_suite(dictionary, settings))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name="cohort_rules", data=batch_definition, suite=suite)
+    )
+    result_format = {
+        "result_format": "COMPLETE" if len(cohort) <= COMPLETE_UP_TO else "SUMMARY",
+        "return_unexpected_index_query": False,
+        "partial_unexpected_count": MAX_LISTED,
+    }
+    if PATIENT_ID in cohort.columns and len(cohort) <= COMPLETE_UP_TO:
+        result_format["unexpected_index_column_names"] = [PATIENT_ID]
+    actions = []
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        _clear_docs(docs_dir)
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(name="cohort_checks", validation_definitions=[validation], actions=actions, result_format=result_format)
+    )
+    # GX compares nullable integers value by value in Python; as floats (same
+    # values, NaN for missing) it compares whole columns at once. The deep copy
+    # consolidates the frame's blocks once, instead of in every filtered copy GX makes.
+    integers = {name: "float64" for name, dtype in cohort.dtypes.items() if isinstance(dtype, pd.Int64Dtype)}
+    batch = cohort.astype(integers).copy(deep=True)
+    outcome = checkpoint.run(batch_parameters={"dataframe": batch})
+    (run,) = outcome.run_results.values()
+    findings = tuple(_finding(r, batch) for r in run.results if not r.success)
+    return CheckReport(
+        n_expectations=len(run.results),
+        n_patients=len(cohort),
+        findings=findings,
+        docs_index=docs_dir / "index.html" if docs_dir is not None else None,
+    )
