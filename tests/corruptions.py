@@ -181,8 +181,9 @@ def ino_before_window(t):
 
 
 def ino_after_window(t):
-    row = _first(t, _is(t, "hsct_after_ino", "no") & _is(t, "vital_status", "alive") & _is(t, "relapse_date", ""))
-    return _set(t, row, ino_start_date="2024-08-31", last_contact_date="2025-01-31")
+    # A patient with no other dates to move: no HSCT, no relapse, died.
+    row = _first(t, _is(t, "hsct_after_ino", "no") & _is(t, "vital_status", "dead") & _is(t, "relapse_date", ""))
+    return _set(t, row, ino_start_date="2024-08-31", death_date="2025-01-31", last_contact_date="2025-01-31")
 
 
 def contact_after_cutoff(t):
