@@ -3,7 +3,6 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := report
-.DELETE_ON_ERROR:
 
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -1,0 +1,126 @@
+"""`make report` end to end, in a temporary copy of the repository.
+
+The headline figures asserted here are the published abstract's
+(shared/seeds: 27 patients, 2-year OS 39.4% (95% CI 19.1-59.8%), p=0.046).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files() -> list[str]:
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    return [f for f in listing.splitlines() if (ROOT / f).is_file()]
+
+
+def make(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATA", "RENDERER", "MAKEFLAGS", "MAKELEVEL")}
+    environment.update(env)
+    return subprocess.run(["make", *args], cwd=repo, capture_output=True, text=True, env=environment, timeout=600)
+
+
+def snapshot(output: Path) -> dict[str, str]:
+    """SHA-256 of every report file in _output/ (the data checks' own Data Docs excluded)."""
+    return {
+        str(p.relative_to(output)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(output.rglob("*"))
+        if p.is_file() and p.relative_to(output).parts[0] != "validation"
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    repo = tmp_path_factory.mktemp("repo")
+    for name in tracked_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
+    # The environment is the one `make test` built; a copy would take minutes.
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    result = make(repo, "report", RENDERER="builtin")
+    return repo, result
+
+
+def test_make_report_writes_three_formats(built):
+    repo, result = built
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("report.html", "report.pdf", "report.docx", "abstract.txt"):
+        assert (repo / "_output" / name).stat().st_size > 0, name
+    for stage in ("data checks", "execute", "html", "pdf", "docx"):
+        assert stage in result.stdout + result.stderr
+
+
+def test_outputs_state_the_headline_figures(built):
+    from docx import Document
+    from pypdf import PdfReader
+
+    repo, _ = built
+    out = repo / "_output"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    pdf = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    document = Document(out / "report.docx")
+    docx = "\n".join(p.text for p in document.paragraphs)
+    for text in (html, " ".join(pdf.split()), docx):
+        assert "Twenty-seven patients" in text
+        assert "39.4% (95% CI: 19.1-59.8%)" in text
+        assert "p=0.046" in text
+    assert len(document.tables) >= 2
+
+
+def test_second_make_report_does_nothing(built):
+    repo, first = built
+    assert first.returncode == 0
+    again = make(repo, "report", RENDERER="builtin")
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout
+    assert "execute" not in again.stdout + again.stderr
+
+
+def test_corrupted_cohort_stops_and_keeps_previous_outputs(built):
+    repo, first = built
+    assert first.returncode == 0
+    before = snapshot(repo / "_output")
+    cohort = (repo / "data" / "example_cohort.csv").read_text(encoding="utf-8").splitlines()
+    header = cohort[0].split(",")
+    first_row = cohort[1].split(",")
+    first_row[header.index("age_years")] = "18.0"  # out of range: the cohort is of patients under 18
+    corrupt = repo / "corrupt.csv"
+    corrupt.write_text("\n".join([cohort[0], ",".join(first_row), *cohort[2:]]) + "\n", encoding="utf-8")
+
+    result = make(repo, "report", DATA=str(corrupt), RENDERER="builtin")
+
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "age_years" in message and first_row[0] in message
+    assert snapshot(repo / "_output") == before
+
+
+def test_failing_cell_stops_and_keeps_previous_outputs(built):
+    repo, first = built
+    assert first.returncode == 0
+    before = snapshot(repo / "_output")
+    report = repo / "report.qmd"
+    original = report.read_text(encoding="utf-8")
+    report.write_text(original.replace("t2 = outcomes(study)", "t2 = outcomes(study)\n1 / 0"), encoding="utf-8")
+    try:
+        result = make(repo, "report", RENDERER="builtin")
+    finally:
+        report.write_text(original, encoding="utf-8")
+
+    assert result.returncode != 0
+    assert "ZeroDivisionError" in result.stdout + result.stderr
+    assert "setup" in result.stdout + result.stderr  # the failing cell's label
+    assert snapshot(repo / "_output") == before
