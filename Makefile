@@ -60,7 +60,8 @@ distclean: clean ## Also remove the virtual environment
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 20
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Only the lock decides what is installed (pyproject.toml holds the ranges and tool settings).
+$(VENV)/.installed: requirements.lock
 	@rm -rf $(VENV)
 	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
 	@touch $@
