@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.figures import save_figure
+from analysis.figures import SavedFigure, save_figure
 
 _INLINE = re.compile(r"`\{python\}\s+(.+?)`")
 _ABSTRACT = re.compile(r"^::: \{#abstract-body\}\s*$(.*?)^:::\s*$", re.MULTILINE | re.DOTALL)
@@ -23,8 +23,8 @@ def output_dir() -> Path:
     return Path(os.environ.get("REPORT_OUTPUT_DIR", "_output"))
 
 
-def export_figure(figure, stem: str) -> tuple[Path, Path]:
-    """Write ``figures/<stem>.png`` (300 dpi) and ``.svg``."""
+def export_figure(figure, stem: str) -> SavedFigure:
+    """Write ``figures/<stem>.png`` (300 dpi) and ``.svg``; as a cell's last expression, show them."""
     return save_figure(figure, stem, output_dir())
 
 

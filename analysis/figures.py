@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import matplotlib
 import numpy as np
@@ -254,7 +254,26 @@ def km_figure(
     return fig
 
 
-def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> tuple[Path, Path]:
+class SavedFigure(NamedTuple):
+    """A figure written as PNG and SVG, which displays as those same files.
+
+    Returned by :func:`save_figure`. As the last expression of a report cell
+    it shows the saved PNG and SVG themselves (a Jupyter kernel, Quarto and
+    the built-in renderer take the image/png and image/svg+xml outputs), so a
+    figure is drawn once per format rather than once more for the document.
+    """
+
+    png: Path
+    svg: Path
+
+    def _repr_png_(self) -> bytes:
+        return self.png.read_bytes()
+
+    def _repr_svg_(self) -> str:
+        return self.svg.read_text(encoding="utf-8")
+
+
+def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> SavedFigure:
     """Write a figure as ``out_dir/figures/<stem>.png`` (300 dpi) and ``.svg``.
 
     Both files are reproducible: saving the same figure twice gives the same
@@ -271,8 +290,8 @@ def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> tuple[Path, Path
 
     Returns
     -------
-    tuple of pathlib.Path
-        The PNG path and the SVG path.
+    SavedFigure
+        The PNG path and the SVG path; displays as those images.
 
     Examples
     --------
@@ -292,7 +311,7 @@ def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> tuple[Path, Path
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
         fig.savefig(png, dpi=300, format="png", facecolor="white")
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None})
-    return png, svg
+    return SavedFigure(png, svg)
 
 
 @dataclass(frozen=True)

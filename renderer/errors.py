@@ -24,3 +24,19 @@ class RenderError(Exception):
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class GateFailed(RenderError):
+    """The command that had to pass before execution (the gate) failed; it has said why.
+
+    Attributes
+    ----------
+    returncode : int
+        The gate's exit status, which the command line passes on.
+    """
+
+    def __init__(self, command: str, returncode: int) -> None:
+        super().__init__(f"nothing rendered: the checks before execution failed (exit {returncode}); "
+                         "earlier outputs are unchanged")
+        self.command = command
+        self.returncode = returncode

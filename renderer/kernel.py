@@ -83,7 +83,7 @@ class _ThisPython(KernelSpecManager):
 
 def execute_document(doc: QmdDocument, defaults: dict[str, Any],
                      figure_size: tuple[float, float, float], env: dict[str, str],
-                     runtime_dir: Path) -> ExecutedDocument:
+                     runtime_dir: Path, gate: Callable[[], None] | None = None) -> ExecutedDocument:
     """Execute every cell and inline expression of ``doc`` in one kernel.
 
     Parameters
@@ -98,6 +98,11 @@ def execute_document(doc: QmdDocument, defaults: dict[str, Any],
         Extra environment variables for the kernel (e.g. REPORT_OUTPUT_DIR).
     runtime_dir : Path
         Scratch directory for the kernel's connection sockets.
+    gate : callable, optional
+        Called before any cell runs (e.g. the data checks); an exception from
+        it stops everything. Meanwhile the kernel starts and runs the import
+        statements that open the first cell: imports read no data, and the
+        two overlap on a machine with two cores.
 
     Returns
     -------
@@ -126,12 +131,18 @@ def execute_document(doc: QmdDocument, defaults: dict[str, Any],
         for c in doc.chunks
     )
     if not needs_kernel:
+        if gate is not None:
+            gate()
         return ExecutedDocument(
             results=tuple(CellResult(c, ()) if isinstance(c, CodeCell) else {} for c in doc.chunks)
         )
     kernel = _Kernel(cwd=doc.path.parent, env=env, runtime_dir=runtime_dir)
     try:
-        kernel.run(_setup_code(figure_size), silent=True)
+        # The kernel works through these while the gate runs; run() below waits its turn.
+        kernel.submit(_setup_code(figure_size))
+        if gate is not None:
+            kernel.submit(_leading_imports(doc, defaults))
+            gate()
         results: list[CellResult | dict[str, str]] = []
         for chunk in doc.chunks:
             if isinstance(chunk, CodeCell):
@@ -159,6 +170,43 @@ def _setup_code(figure_size: tuple[float, float, float]) -> str:
         "except ImportError:\n"
         "    pass\n"
     )
+
+
+def _leading_imports(doc: QmdDocument, defaults: dict[str, Any]) -> str:
+    """The import statements that open the first evaluated cell, each allowed to fail.
+
+    A failing import fails again, with its full message, when the cell runs.
+
+    Examples
+    --------
+    >>> from renderer.qmd import parse_qmd
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.qmd").write_text("```{python}\\nimport math\\nfrom os import path\\nx = 1\\nimport json\\n```\\n")
+    >>> print(_leading_imports(parse_qmd(d / "a.qmd"), {}))
+    try:
+        import math
+    except Exception:
+        pass
+    try:
+        from os import path
+    except Exception:
+        pass
+    """
+    first = next((c for c in doc.chunks if isinstance(c, CodeCell)
+                  and {**defaults, **c.options}.get("eval", True)), None)
+    if first is None:
+        return ""
+    try:
+        body = ast.parse(first.code).body
+    except SyntaxError:
+        return ""
+    imports = []
+    for statement in body:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            break
+        imports.append(f"try:\n    {ast.unparse(statement)}\nexcept Exception:\n    pass")
+    return "\n".join(imports)
 
 
 def _run_cell(kernel: _Kernel, path: Path, cell: CodeCell, defaults: dict[str, Any]) -> CellResult:
@@ -256,6 +304,11 @@ class _Kernel:
         except RuntimeError as exc:
             self._manager.shutdown_kernel(now=True)
             raise RenderError(f"the python kernel did not start: {exc}") from exc
+
+    def submit(self, code: str) -> None:
+        """Queue ``code`` silently without waiting; its messages are skipped by later runs."""
+        if code:
+            self._client.execute(code, silent=True, store_history=False, allow_stdin=False)
 
     def run(self, code: str, silent: bool = False,
             user_expressions: dict[str, str] | None = None) -> tuple[dict[str, Any], list[Output]]:

@@ -8,6 +8,7 @@ directory exactly as it was.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Callable, Iterator
 from renderer.assemble import assemble
 from renderer.ast import build_ast, format_ast
 from renderer.config import FORMATS, load_config
-from renderer.errors import RenderError
+from renderer.errors import GateFailed, RenderError
 from renderer.kernel import execute_document
 from renderer.qmd import parse_qmd
 from renderer.quarto import find_quarto, render_with_quarto
@@ -49,7 +50,7 @@ class RenderResult:
 
 def render(doc_path: Path, output_dir: Path | None = None,
            formats: tuple[str, ...] = ("html", "pdf", "docx"), renderer: str = "auto",
-           log: Callable[[str], None] = print) -> RenderResult:
+           log: Callable[[str], None] = print, gate: str | None = None) -> RenderResult:
     """Render ``doc_path`` to ``formats`` in ``output_dir``.
 
     Parameters
@@ -64,6 +65,10 @@ def render(doc_path: Path, output_dir: Path | None = None,
         ``auto`` (Quarto >= 1.4 if on PATH, else built in), ``builtin`` or ``quarto``.
     log : callable
         Receives one line per stage (``"  execute   1.84 s"``).
+    gate : str, optional
+        A shell command, run in the document's folder, that must succeed
+        before any cell runs (the data checks); it prints its own messages. The built-in renderer starts the
+        kernel while it runs; Quarto is started after it.
 
     Returns
     -------
@@ -72,7 +77,8 @@ def render(doc_path: Path, output_dir: Path | None = None,
     Raises
     ------
     RenderError
-        On any failure; nothing has been written then.
+        On any failure; nothing has been written then. :class:`GateFailed`
+        when the gate failed.
 
     Examples
     --------
@@ -98,11 +104,17 @@ def render(doc_path: Path, output_dir: Path | None = None,
         raise RenderError("--renderer quarto: no quarto 1.4 or newer on PATH")
     timings: list[tuple[str, float]] = []
 
+    def run_gate() -> None:
+        if gate is not None:
+            returncode = subprocess.run(gate, shell=True, cwd=doc_path.parent, check=False).returncode
+            if returncode != 0:
+                raise GateFailed(gate, returncode)
+
     @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        seconds = time.perf_counter() - start
+    def stage(name: str) -> Iterator[_StageClock]:
+        clock = _StageClock()
+        yield clock
+        seconds = time.perf_counter() - clock.start - clock.excluded
         timings.append((name, seconds))
         log(f"  {name:<9} {seconds:5.2f} s")
 
@@ -113,14 +125,18 @@ def render(doc_path: Path, output_dir: Path | None = None,
         work.mkdir()
         if quarto is not None:
             executable, version = quarto
+            run_gate()
             log(f"renderer: quarto {'.'.join(map(str, version))} ({executable})")
             target = output_dir
             with stage("quarto"):
                 render_with_quarto(executable, doc_path, list(formats), staging)
             name = "quarto"
         else:
-            log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
-            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage)
+            def gate_then_announce() -> None:
+                run_gate()
+                log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
+
+            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage, gate_then_announce)
             name = "builtin"
         if target is None:
             target = _default_output_dir(doc_path)
@@ -130,18 +146,36 @@ def render(doc_path: Path, output_dir: Path | None = None,
     return RenderResult(renderer=name, outputs=tuple(outputs), timings=tuple(timings))
 
 
+class _StageClock:
+    """Wall time of a stage, less the time of calls it hands to :meth:`excluding`."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.excluded = 0.0
+
+    def excluding(self, fn: Callable[[], None]) -> Callable[[], None]:
+        def timed() -> None:
+            start = time.perf_counter()
+            try:
+                fn()
+            finally:
+                self.excluded += time.perf_counter() - start
+        return timed
+
+
 def _default_output_dir(doc_path: Path) -> Path:
     return load_config(doc_path, parse_qmd(doc_path).front_matter).output_dir or doc_path.parent
 
 
 def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str, ...],
-                    staging: Path, work: Path, stage: Callable) -> Path:
+                    staging: Path, work: Path, stage: Callable, gate: Callable[[], None]) -> Path:
     doc = parse_qmd(doc_path)
     config = load_config(doc_path, doc.front_matter)
     byline = normalise_byline(config.metadata, str(doc_path))
-    with stage("execute"):
+    # The execute stage counts what the document took beyond the gate it overlaps.
+    with stage("execute") as clock:
         run = execute_document(doc, config.execute, config.figure_size(),
-                               {"REPORT_OUTPUT_DIR": str(staging)}, work)
+                               {"REPORT_OUTPUT_DIR": str(staging)}, work, gate=clock.excluding(gate))
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
         ast = build_ast(assembled, doc_path)

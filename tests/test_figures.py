@@ -246,6 +246,15 @@ def test_saved_png_is_300_dpi_and_svg_is_vector(tmp_path):
     assert "<dc:date>" not in text
 
 
+def test_saved_figure_displays_as_the_files_it_wrote(tmp_path):
+    from IPython.core.formatters import DisplayFormatter
+
+    saved = save_figure(km_figure(two_groups()), "os", tmp_path)
+    bundle, _ = DisplayFormatter().format(saved)
+    assert bundle["image/png"] == saved.png.read_bytes()
+    assert bundle["image/svg+xml"] == saved.svg.read_text(encoding="utf-8")
+
+
 def test_two_saves_give_identical_bytes(tmp_path):
     first = save_figure(km_figure(two_groups(), annotations=["p=0.046"]), "os", tmp_path / "a")
     second = save_figure(km_figure(two_groups(), annotations=["p=0.046"]), "os", tmp_path / "b")

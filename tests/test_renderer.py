@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from renderer import RenderError, render
+from renderer.errors import GateFailed
 from renderer.ast import pandoc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -360,6 +361,37 @@ def test_missing_files_are_errors(guarded_output):
         _render(FIXTURES / "reference_doc" / "styled.qmd", guarded_output)
 
 
+# --- the gate: a command (the data checks) that must pass before any cell runs ---------------
+
+GATED = """```{python}
+#| label: reads-what-the-gate-wrote
+import pathlib
+print(pathlib.Path("gate.txt").read_text().strip())
+```
+"""
+
+
+def test_gate_runs_before_the_first_cell(tmp_path):
+    (tmp_path / "gated.qmd").write_text(GATED, encoding="utf-8")
+    _render(tmp_path / "gated.qmd", tmp_path / "out", formats=("html",), gate="echo checked > gate.txt")
+    assert "checked" in _html(tmp_path / "out" / "gated.html").get_text()
+
+
+def test_failed_gate_renders_nothing_and_passes_its_status_on(tmp_path, guarded_output):
+    (tmp_path / "gated.qmd").write_text(GATED, encoding="utf-8")
+    with pytest.raises(GateFailed) as caught:
+        _render(tmp_path / "gated.qmd", guarded_output, gate="echo checked > gate.txt; exit 3")
+    assert caught.value.returncode == 3
+    done = subprocess.run(
+        [sys.executable, "-m", "renderer", str(tmp_path / "gated.qmd"), "--output-dir", str(guarded_output),
+         "--renderer", "builtin", "--gate", "echo 'rule broken' >&2; exit 4"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert done.returncode == 4
+    assert done.stderr.splitlines()[0] == "rule broken"
+    assert "nothing rendered" in done.stderr and "execute" not in done.stdout
+
+
 def test_cli_reports_stages_and_fails_cleanly(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "renderer", str(FIXTURES / "titleblock" / "abstract.qmd"),
@@ -426,6 +458,16 @@ def test_quarto_is_used_when_installed(tmp_path, monkeypatch):
     assert call["cwd"] == str(doc.parent)
     assert (tmp_path / "out" / "abstract.pdf").read_text() == "fake pdf"
     assert not Path(staging).exists()
+
+
+def test_quarto_runs_only_after_the_gate_passed(tmp_path, monkeypatch):
+    env, log = _fake_quarto(tmp_path, "1.6.40")
+    monkeypatch.setenv("PATH", env["PATH"])
+    with pytest.raises(GateFailed):
+        render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", log=lambda line: None, gate="exit 1")
+    assert not log.exists()
+    render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", log=lambda line: None, gate="true")
+    assert log.exists()
 
 
 def test_old_quarto_or_builtin_request_uses_builtin(tmp_path, monkeypatch):
