@@ -9,6 +9,7 @@ arithmetic for the same reason.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Integral, Real
 
@@ -202,6 +203,12 @@ def estimate_ci(estimate, lower=None, upper=None, conf_level=0.95, digits: int =
     '39.4% (95% CI: 19.1-59.8%)'
     >>> estimate_ci(0.5, 0.4, 0.6, conf_level=0.9, digits=0)
     '50% (90% CI: 40-60%)'
+
+    Where R gives no limits (S(t) = 1 under a log-log or logit transform, or
+    S(t) = 0), the estimate stands and the interval says so:
+
+    >>> estimate_ci(1.0, float("nan"), float("nan"))
+    '100.0% (95% CI not estimable)'
     """
     if hasattr(estimate, "estimate"):
         result = estimate
@@ -213,8 +220,11 @@ def estimate_ci(estimate, lower=None, upper=None, conf_level=0.95, digits: int =
         conf_level = result.conf_level
     if estimate is None:
         return NOT_ESTIMABLE
-    if lower is None or upper is None:
-        raise ValueError("estimate_ci needs both confidence limits")
+    missing = [limit is None or math.isnan(limit) for limit in (lower, upper)]
+    if all(missing):
+        return f"{percent(estimate, digits)} ({_conf_label(conf_level)} CI not estimable)"
+    if any(missing):
+        raise ValueError("estimate_ci needs both confidence limits, or neither")
     low = _round(_decimal(lower) * 100, digits)
     high = _round(_decimal(upper) * 100, digits)
     return f"{percent(estimate, digits)} ({_conf_label(conf_level)} CI: {low}-{high}%)"

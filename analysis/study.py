@@ -99,9 +99,14 @@ class Study:
 
     @property
     def is_example(self) -> bool:
-        """True when the cohort is the bundled synthetic example."""
+        """True when the cohort is the bundled synthetic example, or a copy of it under another name."""
         example = self.settings.example_data
-        return example is not None and (self.root / example).resolve() == self.data_path.resolve()
+        if example is None:
+            return False
+        example_path = (self.root / example).resolve()
+        if example_path == self.data_path.resolve():
+            return True
+        return example_path.is_file() and hashlib.sha256(example_path.read_bytes()).hexdigest() == self.data_sha256
 
     # -- variables ---------------------------------------------------------
 

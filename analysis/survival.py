@@ -391,9 +391,11 @@ class KaplanMeier:
         table = steps.event_table
         # lifelines adds a row at time 0 even when nobody has time 0; R does not.
         real = table["removed"].to_numpy() > 0
-        surv = steps.survival_function_.iloc[:, 0].to_numpy()[real]
         n_risk = table["at_risk"].to_numpy()[real].astype(np.int64)
         n_event = table["observed"].to_numpy()[real].astype(np.int64)
+        # The product itself, as R forms it: lifelines sums logs, which puts S a
+        # rounding error off 0.5 on a plateau and moves medians (R: midpoint rule).
+        surv = np.cumprod(1.0 - n_event / n_risk)
         # Greenwood variance of log S(t): lifelines keeps it private, so computed here.
         with np.errstate(divide="ignore", invalid="ignore"):
             se_log = np.sqrt(np.cumsum(n_event / (n_risk * (n_risk - n_event))))
@@ -595,13 +597,17 @@ def log_rank(durations, event_observed, groups, strata=None) -> LogRankResult:
         (weight / total_risk)[:, None] * at_risk).T @ at_risk
 
     used = np.flatnonzero(expected > 0)
-    if len(used) < 2:
-        raise ValueError("log-rank: fewer than 2 groups have patients at risk at an event time")
-    diff = (observed - expected)[used][1:]
-    chisq = float(diff @ np.linalg.solve(variance[np.ix_(used, used)][1:, 1:], diff))
     df = len(used) - 1
+    if df == 0:
+        # Only one group is at risk at any event time: nothing to compare.
+        # R reports chi-square 0 on 0 df, p = 1.
+        chisq, p = 0.0, 1.0
+    else:
+        diff = (observed - expected)[used][1:]
+        chisq = float(diff @ np.linalg.solve(variance[np.ix_(used, used)][1:, 1:], diff))
+        p = float(stats.chi2.sf(chisq, df))
     return LogRankResult(
-        chisq=chisq, df=df, p=float(stats.chi2.sf(chisq, df)), groups=labels,
+        chisq=chisq, df=df, p=p, groups=labels,
         n=tuple(int(c) for c in np.bincount(group, minlength=k)),
         observed=tuple(float(o) for o in observed), expected=tuple(float(e) for e in expected),
         stratified=strata is not None,

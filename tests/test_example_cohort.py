@@ -137,3 +137,19 @@ def test_generator_recreates_the_cohort_byte_for_byte(tmp_path):
 def test_printed_rounds_half_up():
     assert printed(0.5215, "52.2") and not printed(0.5215, "52.1")
     assert printed(0.50, "50") and not printed(0.506, "50")
+
+
+def test_the_example_is_marked_synthetic_under_any_name_and_only_the_example(tmp_path, monkeypatch):
+    example = (ROOT / "data" / "example_cohort.csv").read_bytes()
+    (tmp_path / "renamed.csv").write_bytes(example)
+    monkeypatch.setenv("DATA", str(tmp_path / "renamed.csv"))
+    assert Study(ROOT / "study.yml").is_example
+    # One patient a tenth of a year older: no longer the bundled file.
+    lines = example.decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    column = header.index("age_years")
+    row[column] = str(float(row[column]) + 0.1)
+    (tmp_path / "edited.csv").write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    monkeypatch.setenv("DATA", str(tmp_path / "edited.csv"))
+    assert not Study(ROOT / "study.yml").is_example

@@ -123,6 +123,9 @@ def test_estimate_ci_of_result_objects():
     assert fmt.estimate_ci(None) == "not estimable"
     with pytest.raises(ValueError, match="both confidence limits"):
         fmt.estimate_ci(0.5, 0.4)
+    # R's NA limits (S(t) = 1 under log-log, or S(t) = 0): the estimate stands.
+    at_one = NS(estimate=1.0, lower=None, upper=None, conf_level=0.95)
+    assert fmt.estimate_ci(at_one) == "100.0% (95% CI not estimable)"
 
 
 @pytest.mark.parametrize(

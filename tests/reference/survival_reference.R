@@ -56,7 +56,11 @@ edge_df <- rbind(
   data.frame(group = "single", time = 5, status = 1),
   data.frame(group = "reaches_zero", time = c(1, 2, 2, 4, 6, 8), status = c(1, 0, 1, 1, 0, 1)),
   data.frame(group = "midpoint", time = c(1, 2, 3, 4), status = 1),
-  data.frame(group = "flat_half", time = c(1, 2, 3, 4), status = c(1, 1, 0, 0)))
+  data.frame(group = "flat_half", time = c(1, 2, 3, 4), status = c(1, 1, 0, 0)),
+  # S stays at exactly 0.5 from the third event to the last time: median 4.5.
+  data.frame(group = "half_to_end", time = 1:6, status = c(1, 1, 1, 0, 0, 0)),
+  # Censored before anyone dies: never at risk at an event time.
+  data.frame(group = "censored_first", time = 0.5, status = 0))
 edge_df <- edge_df[, c("time", "status", "group")]
 
 # Events (and a censoring) at time 0, e.g. death on the day treatment started.
@@ -65,8 +69,12 @@ time_zero_df <- data.frame(
   status = c(1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1),
   group  = rep(c("x", "y"), times = c(12, 8)))
 
+# Reverse Kaplan-Meier reaching exactly 0.5 and staying there (median follow-up 1).
+follow_up_flat_df <- data.frame(time = c(0, 0, 0, 0, 0, 2), status = c(1, 1, 1, 0, 0, 0))
+
 datasets <- list(gehan = gehan_df, lung = lung_df, ties = ties_df,
-                 heavy_censoring = heavy_df, edge = edge_df, time_zero = time_zero_df)
+                 heavy_censoring = heavy_df, edge = edge_df, time_zero = time_zero_df,
+                 follow_up_flat = follow_up_flat_df)
 for (name in names(datasets)) {
   write.csv(datasets[[name]], file.path(data_dir, paste0(name, ".csv")),
             row.names = FALSE, na = "")
@@ -159,7 +167,8 @@ subsets <- list(
   list("ties", NULL), list("ties", "group"),
   list("heavy_censoring", NULL), list("heavy_censoring", "arm"),
   list("edge", "group"),
-  list("time_zero", NULL), list("time_zero", "group"))
+  list("time_zero", NULL), list("time_zero", "group"),
+  list("follow_up_flat", NULL))
 
 km <- list()
 follow_up <- list()
@@ -195,6 +204,7 @@ logrank <- list(
   logrank_entry("heavy_censoring", heavy_df, "arm", "site"),
   logrank_entry("heavy_censoring", heavy_df, "site"),
   logrank_entry("edge", edge_df[edge_df$group %in% c("all_censored", "single", "reaches_zero"), ], "group"),
+  logrank_entry("edge", edge_df[edge_df$group %in% c("censored_first", "reaches_zero"), ], "group"),
   logrank_entry("time_zero", time_zero_df, "group"))
 
 cox <- list()
@@ -224,15 +234,23 @@ sanity <- list(
                     "lung: chisq 10.327, p 0.00131, HR 0.588"))
 
 # ------------------------------------------------- synthetic example cohort ---
-# Overall survival from the cohort's dates, only if the file exists.
+# Overall survival from the cohort's dates, only if the file exists: from the
+# first InO dose to death, censored at last contact or at the data cut-off
+# (study.yml), whichever comes first.
 
 cohort_path <- file.path("data", "example_cohort.csv")
 example_cohort <- NULL
 if (file.exists(cohort_path)) {
   cohort <- read.csv(cohort_path, stringsAsFactors = FALSE, na.strings = "")
-  cohort$os_days <- as.numeric(as.Date(cohort$last_contact_date) - as.Date(cohort$ino_start_date))
-  cohort$status <- as.integer(cohort$vital_status == "dead")
-  cohort$time <- cohort$os_days
+  cutoff <- as.Date(sub("^  cutoff_date: *", "", grep("^  cutoff_date:", readLines("study.yml"), value = TRUE)))
+  start <- as.Date(cohort$ino_start_date)
+  death <- as.Date(cohort$death_date)
+  died <- cohort$vital_status == "dead" & !is.na(death) & death <= cutoff
+  end <- as.Date(cohort$last_contact_date)
+  end[died] <- death[died]
+  end <- pmin(end, cutoff)
+  cohort$time <- as.numeric(end - start)
+  cohort$status <- as.integer(died)
   landmark <- 730.5
   km_at <- function(d) {
     fit <- survfit(Surv(time, status) ~ 1, data = d, conf.type = "plain")
@@ -246,7 +264,8 @@ if (file.exists(cohort_path)) {
          logrank_p = survdiff(Surv(time, status) ~ flag, data = cohort)$pvalue)
   }
   example_cohort <- list(
-    md5 = unname(tools::md5sum(cohort_path)), landmark_days = landmark, conf_type = "plain",
+    md5 = unname(tools::md5sum(cohort_path)), cutoff_date = format(cutoff),
+    landmark_days = landmark, conf_type = "plain",
     overall = km_at(cohort),
     mrd_negative_remission = by(cohort$response == "mrd_negative_remission"),
     prior_blinatumomab = by(cohort$prior_blinatumomab == "yes"))
