@@ -263,6 +263,8 @@ class StudySettings:
     mrd_threshold_pct: float
     landmark_label: str | None = None
     word_limit: int | None = None
+    # How every date in the report prints (strftime): the abstract's, the methods' and the footer's.
+    date_format: str = "%d.%m.%Y"
     sos_landmark_days: float | None = None
     definitions: Mapping[str, Any] = field(default_factory=dict)
     characteristics: tuple[str, ...] = ()
@@ -383,6 +385,7 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         conf_level=_setting_number(path, block, "conf_level"),
         mrd_threshold_pct=_setting_number(path, block, "mrd_threshold_pct"),
         word_limit=_setting_number(path, block, "word_limit", int) if block.get("word_limit") is not None else None,
+        date_format=str(block.get("date_format") or StudySettings.date_format),
         sos_landmark_days=(
             _setting_number(path, block, "sos_landmark_days") if block.get("sos_landmark_days") is not None else None
         ),

@@ -175,7 +175,7 @@ def _first_event(
 def _censoring_phrase(cutoff: pd.Timestamp | None) -> str:
     if cutoff is None:
         return "censored at last contact"
-    return f"censored at last contact or at the data cut-off ({cutoff.date()}), whichever came first"
+    return "censored at last contact or at the data cut-off, whichever came first"
 
 
 def overall_survival(cohort: pd.DataFrame, cutoff_date=None) -> TimeToEventData:

@@ -85,12 +85,17 @@ def abstract_text(qmd_path: str | Path, namespace: dict, word_limit: int | None 
     return AbstractText(text, word_count(text), len(text), word_limit)
 
 
-def export_abstract_text(qmd_path: str | Path, namespace: dict, word_limit: int | None = None) -> AbstractText:
-    """Write ``abstract.txt`` and print its word count on the build console (loudly when over the limit)."""
+def export_abstract_text(qmd_path: str | Path, namespace: dict, word_limit: int | None = None,
+                         note: str | None = None) -> AbstractText:
+    """Write ``abstract.txt`` and print its word count on the build console (loudly when over the limit).
+
+    A ``note`` (the synthetic-data label) heads the file in brackets; the counts are of the abstract alone.
+    """
     abstract = abstract_text(qmd_path, namespace, word_limit)
     path = output_dir() / "abstract.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(abstract.text + "\n", encoding="utf-8")
+    header = f"[{note}]\n\n" if note else ""
+    path.write_text(header + abstract.text + "\n", encoding="utf-8")
     limit = f" (limit {word_limit})" if word_limit is not None else ""
     line = f"abstract     {abstract.words} words, {abstract.characters} characters{limit}"
     if abstract.over_limit:

@@ -136,6 +136,9 @@ def month_ticks(
         End of the axis in months; ticks past it are dropped.
     days_per_month : float, default 365.25 / 12
         Length of a month in days.
+    note : str, optional
+        Small grey text in the top right corner, e.g. "Synthetic example
+        data", which stays with the figure when it is copied onto a slide.
 
     Returns
     -------
@@ -175,6 +178,7 @@ def km_figure(
     ylabel: str = "Overall survival",
     xlabel: str = "Months",
     days_per_month: float = DAYS_PER_MONTH,
+    note: str | None = None,
 ) -> Figure:
     """Kaplan-Meier curves with confidence bands and a KMunicate risk table.
 
@@ -201,6 +205,9 @@ def km_figure(
         Axis labels.
     days_per_month : float, default 365.25 / 12
         Length of a month in days.
+    note : str, optional
+        Small grey text in the top right corner, e.g. "Synthetic example
+        data", which stays with the figure when it is copied onto a slide.
 
     Returns
     -------
@@ -243,6 +250,10 @@ def km_figure(
             ha="left",
             va="top",
         )
+
+    if note is not None:
+        fig.text(1 - layout.right / layout.width, 1 - 0.04 / layout.height, note,
+                 fontsize=FONT_PT - 1, fontstyle="italic", color="0.45", ha="right", va="top")
 
     # A single curve is named by its risk-table heading; a legend names several.
     entries = []

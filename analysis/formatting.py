@@ -220,14 +220,32 @@ def estimate_ci(estimate, lower=None, upper=None, conf_level=0.95, digits: int =
         conf_level = result.conf_level
     if estimate is None:
         return NOT_ESTIMABLE
+    return f"{percent(estimate, digits)} ({interval(lower, upper, conf_level, digits)})"
+
+
+def interval(lower, upper=None, conf_level=0.95, digits: int = 1) -> str:
+    """A confidence interval alone, fractions in, percent out: "95% CI: 29.9-70.1%".
+
+    ``lower`` may be a result object with ``lower``, ``upper`` and ``conf_level``.
+
+    Examples
+    --------
+    >>> interval(0.299, 0.701)
+    '95% CI: 29.9-70.1%'
+    >>> interval(None, None, conf_level=0.9)
+    '90% CI not estimable'
+    """
+    if hasattr(lower, "lower"):
+        result = lower
+        lower, upper, conf_level = result.lower, result.upper, result.conf_level
     missing = [limit is None or math.isnan(limit) for limit in (lower, upper)]
     if all(missing):
-        return f"{percent(estimate, digits)} ({_conf_label(conf_level)} CI not estimable)"
+        return f"{_conf_label(conf_level)} CI not estimable"
     if any(missing):
         raise ValueError("estimate_ci needs both confidence limits, or neither")
     low = _round(_decimal(lower) * 100, digits)
     high = _round(_decimal(upper) * 100, digits)
-    return f"{percent(estimate, digits)} ({_conf_label(conf_level)} CI: {low}-{high}%)"
+    return f"{_conf_label(conf_level)} CI: {low}-{high}%"
 
 
 def p_value(p, digits: int = 3) -> str:

@@ -56,7 +56,8 @@ def methods_sentence(study) -> str:
         f"variance on the {_CI_TRANSFORMS[s.ci_transform]} scale and compared between groups with the two-sided "
         f"log-rank test. The response rate has an exact (Clopper-Pearson) {level}% confidence interval, SOS after "
         f"HSCT was estimated as cumulative incidence with death as a competing event (Aalen-Johansen), and "
-        f"follow-up by the reverse Kaplan-Meier method. Analyses used {software}."
+        f"follow-up by the reverse Kaplan-Meier method. Data cut-off: "
+        f"{formatting.date(s.cutoff_date, s.date_format)}. Analyses used {software}."
     )
 
 
@@ -88,8 +89,8 @@ def provenance(study) -> Provenance:
     return Provenance(
         data_file=study.data_path.name,
         sha256=study.data_sha256,
-        cutoff=formatting.date(study.settings.cutoff_date),
-        generated=generation_time().strftime("%Y-%m-%d %H:%M UTC"),
+        cutoff=formatting.date(study.settings.cutoff_date, study.settings.date_format),
+        generated=generation_time().strftime(f"{study.settings.date_format} %H:%M UTC"),
         versions=package_versions(),
         synthetic=study.is_example,
     )

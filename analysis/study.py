@@ -108,6 +108,11 @@ class Study:
             return True
         return example_path.is_file() and hashlib.sha256(example_path.read_bytes()).hexdigest() == self.data_sha256
 
+    @property
+    def data_note(self) -> str | None:
+        """The label that travels with every figure and text export of the synthetic example, else None."""
+        return "Synthetic example data: not study results" if self.is_example else None
+
     # -- variables ---------------------------------------------------------
 
     def flag(self, name: str) -> pd.Series:

@@ -100,17 +100,20 @@ def outcomes(study: Study) -> SummaryTable:
     rows.append(
         Row(
             "response",
-            f"{study.label(achieved)}, of patients with {study.label(among).lower()}",
-            f"{responders.count}/{responders.denominator}, {formatting.estimate_ci(response)}",
+            f"{study.label(achieved)}, of the {responders.denominator} with {study.label(among).lower()}",
+            f"{formatting.count_percent(responders)}, {formatting.interval(response)}",
             response,
         )
     )
 
-    rows.append(_yes_no_row(study, "further_therapy"))
+    further = _yes_no_row(study, "further_therapy")
+    rows.append(further)
+    # The types are shares of those treated further, which their heading says.
     therapy = study.dictionary.column("further_therapy_type")
+    rows.append(Row("further_therapy_type", f"{therapy.label}, of the {further.value.count} treated", "", None, 1))
     for count in category_counts(study.cohort["further_therapy_type"].dropna(), therapy.values):
         code = next(c for c, lab in therapy.values.items() if lab == count.label)
-        rows.append(Row(f"further_therapy_type={code}", count.label, formatting.count_percent(count), count, 1))
+        rows.append(Row(f"further_therapy_type={code}", count.label, formatting.count_percent(count), count, 2))
 
     rows.append(_yes_no_row(study, "hsct_after_ino"))
     hsct = study.flag("hsct_after_ino")

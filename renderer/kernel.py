@@ -156,16 +156,15 @@ def execute_document(doc: QmdDocument, defaults: dict[str, Any],
 
 def _setup_code(figure_size: tuple[float, float, float]) -> str:
     width, height, dpi = figure_size
-    # PNG (at twice the dpi, like Quarto's "retina") for HTML/DOCX, SVG for the PDF.
+    # PNG at twice the dpi (Quarto's default "retina") for HTML/DOCX, SVG for the PDF.
     return (
         "try:\n"
         "    import matplotlib.pyplot as _qr_plt\n"
         "    from matplotlib_inline.backend_inline import set_matplotlib_formats as _qr_fmt\n"
         f"    _qr_plt.rcParams['figure.figsize'] = ({width}, {height})\n"
         f"    _qr_plt.rcParams['figure.dpi'] = {dpi}\n"
-        f"    _qr_plt.rcParams['savefig.dpi'] = {2 * dpi}\n"
         "    _qr_plt.rcParams['svg.hashsalt'] = 'report'\n"
-        "    _qr_fmt('png', 'svg')\n"
+        "    _qr_fmt('retina', 'svg')\n"
         "    del _qr_plt, _qr_fmt\n"
         "except ImportError:\n"
         "    pass\n"

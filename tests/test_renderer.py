@@ -231,6 +231,13 @@ def test_figures_in_html(figures):
     image = shown[0].find("img")
     assert image["src"].startswith("data:image/png;base64,")
     assert image["alt"] == "A decreasing step curve from 1.0 to 0.5"
+    # Quarto's "retina" PNG: twice the 96 dpi, so the 5-inch figure (tight box) is over 4 x 192 px wide.
+    import base64
+    import io
+
+    from PIL import Image
+    with Image.open(io.BytesIO(base64.b64decode(image["src"].split(",", 1)[1]))) as png:
+        assert png.width > 4 * 192
     refs = [(a["href"], a.get_text().replace(NBSP, " ")) for a in soup.find_all("a", class_="quarto-xref")]
     assert refs == [("#fig-survival", "Figure 1"), ("#fig-relapse", "Figure 2"),
                     ("#fig-survival", "Figure 1"), ("#fig-relapse", "2")]
