@@ -23,19 +23,23 @@ CHECKS     := $(wildcard data_checks/*.py)
 RENDER     := $(wildcard renderer/*.py) $(wildcard templates/*)
 REPORT     := $(OUT)/report.html $(OUT)/report.pdf $(OUT)/report.docx
 
-# Which cohort and renderer the outputs were built with: rewritten (at parse
-# time, so an unchanged build runs nothing) only when they change, so that
-# switching DATA or RENDERER rebuilds.
-SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER)
+# What the data checks read. Content, not modification times, decides what
+# is stale: a cohort replaced by an older file (mv, cp -p, unzip) is new data.
+CHECKED := $(DATA) $(DICTIONARY) $(STUDY) $(CHECKS) analysis/cohort.py requirements.lock
+digest   = $(shell cat $(CHECKED) 2>/dev/null | sha256sum)
+
+# Which inputs and renderer the outputs were built with: rewritten at parse
+# time only when they change (so an unchanged build runs nothing), which
+# rebuilds the report when the cohort's content, DATA or RENDERER changes.
+SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER) INPUTS=$(firstword $(digest))
 ifneq ($(shell cat $(BUILD)/settings 2>/dev/null),$(SETTINGS))
   $(shell mkdir -p $(BUILD) && echo '$(SETTINGS)' > $(BUILD)/settings)
 endif
 
-# What the data checks read, the command that runs them, and whether their
-# stamp (written only when they pass) is missing or older than an input.
-CHECK_INPUTS := $(DATA) $(DICTIONARY) $(STUDY) $(CHECKS) analysis/cohort.py $(BUILD)/settings $(VENV)/.installed
-RUN_CHECKS = tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation && mkdir -p $(BUILD) && touch $(BUILD)/checks.ok
-checks_stale = $(if $(wildcard $(BUILD)/checks.ok),$(shell find $(CHECK_INPUTS) -newer $(BUILD)/checks.ok | head -n 1),missing)
+# The data checks, and whether to run them: their stamp holds the digest of
+# what they passed on, written only when they pass.
+RUN_CHECKS = inputs="$$(cat $(CHECKED) | sha256sum)" && tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation && mkdir -p $(BUILD) && echo "$$inputs" > $(BUILD)/checks.ok
+checks_stale = $(shell echo '$(digest)' | cmp -s - $(BUILD)/checks.ok || echo stale)
 
 .PHONY: report check test bench reference example clean distclean help
 
@@ -71,10 +75,10 @@ $(VENV)/.installed: requirements.lock
 	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
 	@touch $@
 
-# The data checks gate the report: the renderer runs them (when their stamp
-# is missing or older than an input) before any cell executes, and starts its
-# kernel meanwhile, so on two cores the two overlap.
-$(REPORT) &: report.qmd _quarto.yml $(ANALYSIS) $(RENDER) $(CHECK_INPUTS)
+# The data checks gate the report: the renderer runs them (unless they passed
+# on exactly these inputs) before any cell executes, and starts its kernel
+# meanwhile, so on two cores the two overlap.
+$(REPORT) &: report.qmd _quarto.yml $(ANALYSIS) $(RENDER) $(CHECKED) $(BUILD)/settings $(VENV)/.installed
 	@$(PY) -m renderer report.qmd --output-dir $(OUT) $(if $(checks_stale),--gate '$(RUN_CHECKS)')
 
 # A missing cohort file is a user error, not a missing rule.

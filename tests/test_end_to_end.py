@@ -151,6 +151,27 @@ def test_corrupted_cohort_stops_and_keeps_previous_outputs(built):
     assert snapshot(repo / "_output") == before
 
 
+def test_cohort_replaced_by_an_older_file_is_checked(built):
+    repo, first = built
+    assert first.returncode == 0
+    before = snapshot(repo / "_output")
+    cohort = repo / "data" / "example_cohort.csv"
+    original = cohort.read_bytes()
+    header, row, *rest = original.decode().splitlines()
+    cells = row.split(",")
+    cells[header.split(",").index("age_years")] = "25.0"
+    try:
+        cohort.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
+        # As `mv ~/Downloads/cohort.csv data/` or `cp -p` leave it: older than every build stamp.
+        os.utime(cohort, (0, 0))
+        result = make(repo, "report", RENDERER="builtin")
+    finally:
+        cohort.write_bytes(original)
+    assert result.returncode != 0
+    assert "age_years" in result.stdout + result.stderr
+    assert snapshot(repo / "_output") == before
+
+
 def test_failing_cell_stops_and_keeps_previous_outputs(built):
     repo, first = built
     assert first.returncode == 0
