@@ -442,7 +442,10 @@ _PADDING = (" ,", ", ", "\t,", ",\t", " \n", "\t\n", " \r", "\n ", "\n\t")
 def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     """The table as text (empty cells missing), and whether any cell may need stripping."""
     text = _read_text(path)
-    header = text.partition("\n")[0].rstrip("\r")
+    if "\r" in text and "\n" not in text:
+        # Old Mac line ends (Excel's "CSV (Macintosh)").
+        text = text.replace("\r", "\n")
+    header = text.splitlines()[0]
     _check_delimiter(path, header)
     names = [name.strip() for name in next(csv.reader([header]))]
     _check_unique_names(path, names)
@@ -450,11 +453,31 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
         table = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0, names=names
         )
+        if not isinstance(table.index, pd.RangeIndex):
+            # Rows one cell longer than the header: pandas took the first cell as an index.
+            table = _without_trailing_cells(path, text, names)
     except pd.errors.ParserError as error:
         raise CohortLoadError(path, f"rows do not have the header's {len(names)} columns: {error}") from None
     # Stripping a million-row table costs seconds; a machine-written file needs none.
     padded = text[:1].isspace() or any(pad in text for pad in _PADDING)
     return table, padded
+
+
+def _without_trailing_cells(path: Path, text: str, names: list[str]) -> pd.DataFrame:
+    """The table when rows have one cell more than the header: fine if those cells are all empty.
+
+    Spreadsheet exports often end every row with a separator.
+    """
+    extra = "\0extra"
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0,
+                        names=[*names, extra], index_col=False)
+    filled = table[extra].notna().to_numpy()
+    if filled.any():
+        rows = [str(i + 2) for i in np.flatnonzero(filled)[:10]]
+        raise CohortLoadError(
+            path, f"row(s) {', '.join(rows)} have a value beyond the header's {len(names)} columns"
+        )
+    return table.drop(columns=extra)
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
@@ -471,8 +494,15 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
             raise CohortLoadError(path, f"no sheet named {sheet!r}; the sheets are {names}") from None
         raise CohortLoadError(path, f"cannot read the workbook: {error}") from None
+    # pandas renames a repeated heading ("x.1"), so repeats are looked for in the sheet itself.
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    heading = next(worksheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    workbook.close()
+    _check_unique_names(path, [str(name).strip() for name in heading if name is not None])
     names = [str(name).strip() for name in table.columns]
-    _check_unique_names(path, names)
     table.columns = names
     return table
 

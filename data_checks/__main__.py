@@ -23,7 +23,7 @@ from analysis.cohort import (
     load_study,
 )
 from data_checks.console import failure_summary, summary_line
-from data_checks.validation import validate_cohort
+from data_checks.validation import clear_docs, validate_cohort
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -46,11 +46,15 @@ def main(argv: list[str] | None = None) -> int:
             cohort = load_cohort(data, dictionary, sheet=settings.sheet)
     except (CohortLoadError, DictionaryError, StudySettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
+        if not args.no_docs and Path(args.docs_dir).is_dir():
+            # Pages of an earlier file would pass for this one's.
+            clear_docs(Path(args.docs_dir))
         return EXIT_UNREADABLE
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
 
-    report = validate_cohort(cohort, dictionary, settings, docs_dir=None if args.no_docs else args.docs_dir)
+    report = validate_cohort(cohort, dictionary, settings, docs_dir=None if args.no_docs else args.docs_dir,
+                             source=data.name)
     if report.passed:
         print(summary_line(report, data))
         return EXIT_PASSED

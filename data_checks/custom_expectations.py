@@ -88,6 +88,16 @@ def _finding(column: str, reason: str, rows: pd.Series, patient_ids: pd.Series, 
     }
 
 
+def _normalised_name(column: Any) -> str:
+    """A column name as words: camelCase split, lower-cased, runs of other characters (any script) as ``_``.
+
+    >>> _normalised_name("Дата рождения"), _normalised_name("Patient Name"), _normalised_name("DateOfBirth")
+    ('_дата_рождения_', '_patient_name_', '_date_of_birth_')
+    """
+    words = re.sub(r"(?<=[a-zа-яё0-9])(?=[A-ZА-ЯЁ])", "_", str(column))
+    return "_" + re.sub(r"[\W_]+", "_", words.lower()).strip("_") + "_"
+
+
 def _text_columns(df: pd.DataFrame, skip: list[str]) -> list[str]:
     return [c for c in df.columns if c not in skip and df[c].dtype == object]
 
@@ -96,7 +106,7 @@ class TableDirectIdentifiers(TableMetricProvider):
     """Columns that look like direct identifiers, by name or by content."""
 
     metric_name = "table.direct_identifiers"
-    value_keys = ("name_pattern", "value_pattern", "declared_columns", "id_column")
+    value_keys = ("name_pattern", "value_pattern", "person_name_pattern", "declared_columns", "id_column")
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration):
@@ -106,7 +116,7 @@ class TableDirectIdentifiers(TableMetricProvider):
         patient_ids = df[id_column] if id_column in df.columns else pd.Series(df.index, index=df.index)
         findings = []
         for column in df.columns:
-            normalised = "_" + re.sub(r"[^a-z0-9]+", "_", str(column).lower()) + "_"
+            normalised = _normalised_name(column)
             if name_pattern.search(normalised):
                 filled = df[column].dropna()
                 findings.append(
@@ -123,6 +133,10 @@ class TableDirectIdentifiers(TableMetricProvider):
                         column, "values look like e-mail addresses or telephone numbers", matches, patient_ids, show=False
                     )
                 )
+                continue
+            names = values[values.str.contains(metric_value_kwargs["person_name_pattern"], regex=True)]
+            if not names.empty:
+                findings.append(_finding(column, "values look like personal names", names, patient_ids, show=False))
         return findings
 
 
@@ -142,13 +156,13 @@ class TableFreeTextColumns(TableMetricProvider):
         findings = []
         for column in _text_columns(df, list(metric_value_kwargs["declared_columns"])):
             values = df[column].dropna().astype(str)
-            normalised = "_" + re.sub(r"[^a-z0-9]+", "_", str(column).lower()) + "_"
+            normalised = _normalised_name(column)
             if name_pattern.search(normalised):
-                findings.append(_finding(column, "column name suggests free text", values, patient_ids))
+                findings.append(_finding(column, "column name suggests free text", values, patient_ids, show=False))
                 continue
             sentences = values[values.str.contains(words, regex=True)]
             if not sentences.empty:
-                findings.append(_finding(column, "values are free text (several words)", sentences, patient_ids))
+                findings.append(_finding(column, "values are free text (several words)", sentences, patient_ids, show=False))
         return findings
 
 
@@ -173,17 +187,21 @@ class ExpectTableToHaveNoDirectIdentifiers(_FindingsExpectation):
 
     ``name_pattern`` is searched in each column name, lower-cased, with runs of
     other characters replaced by ``_`` and ``_`` added at both ends.
-    ``value_pattern`` is searched in the values of text columns not in
+    ``value_pattern`` (any case) and ``person_name_pattern`` (case as
+    written) are searched in the values of text columns not in
     ``declared_columns``.
     """
 
     name_pattern: str
     value_pattern: str
+    person_name_pattern: str
     declared_columns: list[str]
     id_column: str
 
     metric_dependencies: ClassVar[tuple[str, ...]] = ("table.direct_identifiers",)
-    success_keys: ClassVar[tuple[str, ...]] = ("name_pattern", "value_pattern", "declared_columns", "id_column")
+    success_keys: ClassVar[tuple[str, ...]] = (
+        "name_pattern", "value_pattern", "person_name_pattern", "declared_columns", "id_column"
+    )
 
 
 class ExpectTableToHaveNoFreeTextColumns(_FindingsExpectation):

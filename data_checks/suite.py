@@ -47,9 +47,22 @@ IDENTIFIER_NAME_PATTERN = (
     r"|_case_(no|num|number)_|_chart_|_dob_|_birth|_born_|_address|_street_|_post_?code_|_zip(_?code)?_"
     r"|_phone|_telephone|_tel_|_mobile_|_e_?mail|_ssn_|_snils_|_passport|_national_id|_insurance_(no|num|number)_"
     r"|_nhs_(no|num|number)_"
+    # The same in Russian: full name (ФИО), first/last/patronymic name, birth
+    # date, address, telephone, e-mail, SNILS, passport, insurance policy, case history.
+    r"|_фио_|_имя_|_фамилия_|_отчество_|_дата_рождения_|_д_р_|_рожд|_адрес|_телефон|_тел_|_почта_|_e_mail_"
+    r"|_снилс_|_паспорт|_полис|_истори[яи]_болезни_|_номер_истории_"
 )
-# Values that are e-mail addresses or telephone numbers (9+ digits).
-IDENTIFIER_VALUE_PATTERN = r"[^@\s]+@[^@\s]+\.[a-z]{2,}|^\+?[0-9][0-9 ()\-.]{7,}[0-9]$"
+# Values that are e-mail addresses or telephone numbers (9+ digits; not a date).
+IDENTIFIER_VALUE_PATTERN = (
+    r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
+    r"|^(?![0-9]{4}-[0-9]{2}-[0-9]{2}$|[0-9]{2}\.[0-9]{2}\.[0-9]{4}$)\+?[0-9][0-9 ()\-.]{7,}[0-9]$"
+)
+# Values shaped like a person's name, matched with case: "Ivan Petrov",
+# "Petrov, Ivan", "Иванов И.И.", "Иванов Иван Иванович".
+PERSON_NAME_PATTERN = (
+    r"^\s*[A-ZА-ЯЁ][a-zа-яё'’\-]+,?(?:\s+[A-ZА-ЯЁ][a-zа-яё'’\-]+){1,2}\s*$"
+    r"|^\s*[A-ZА-ЯЁ][a-zа-яё'’\-]+\s+[A-ZА-ЯЁ]\.\s?(?:[A-ZА-ЯЁ]\.)?\s*$"
+)
 FREE_TEXT_NAME_PATTERN = r"_(comment|comments|note|notes|remark|remarks|free_?text|description|narrative|text)_"
 # A value of this many words or more is prose, not a code.
 FREE_TEXT_MIN_WORDS = 3
@@ -342,6 +355,7 @@ def privacy_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
             "No column is a direct identifier (name, record number, birth date, address, telephone, e-mail)",
             name_pattern=IDENTIFIER_NAME_PATTERN,
             value_pattern=IDENTIFIER_VALUE_PATTERN,
+            person_name_pattern=PERSON_NAME_PATTERN,
             declared_columns=declared,
             id_column=PATIENT_ID,
         ),

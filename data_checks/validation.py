@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import great_expectations as gx
 import pandas as pd
 from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
@@ -172,7 +174,30 @@ def _finding(result, cohort: pd.DataFrame) -> Finding:
     )
 
 
-def _clear_docs(docs_dir: Path) -> None:
+# GX's pages load their styling and scripts from CDNs (and a logo from S3):
+# dropped, so the pages, which name patients, open offline and fetch nothing.
+_REMOTE = re.compile(
+    r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\shref=\"https?://[^\"]*\"[^>]*>"
+    r"|<img[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>",
+    re.DOTALL,
+)
+# Without the icon font the pass/fail column would be blank: words instead.
+_ICONS = {
+    re.compile(r'<i class="fas fa-check-circle text-success"[^>]*>\s*</i>'): '<b style="color:#1a7f37">&#10003; passed</b>',
+    re.compile(r'<i class="fas fa-times text-danger"[^>]*>\s*</i>'): '<b style="color:#b42318">&#10007; failed</b>',
+}
+
+
+def _offline(docs_dir: Path) -> None:
+    for page in docs_dir.rglob("*.html"):
+        html = _REMOTE.sub("", page.read_text(encoding="utf-8"))
+        for icon, words in _ICONS.items():
+            html = icon.sub(words, html)
+        page.write_text(html, encoding="utf-8")
+
+
+def clear_docs(docs_dir: Path) -> None:
+    """Remove the Data Docs of an earlier run (the folder's other files stay)."""
     for name in _DOCS_ENTRIES:
         entry = docs_dir / name
         if entry.is_dir():
@@ -182,7 +207,8 @@ def _clear_docs(docs_dir: Path) -> None:
 
 
 def validate_cohort(
-    cohort: pd.DataFrame, dictionary: DataDictionary, settings: StudySettings, docs_dir: str | Path | None = None
+    cohort: pd.DataFrame, dictionary: DataDictionary, settings: StudySettings, docs_dir: str | Path | None = None,
+    source: str | None = None,
 ) -> CheckReport:
     """Validate the cohort against every rule of the study in one GX validation.
 
@@ -195,6 +221,8 @@ def validate_cohort(
     docs_dir : str or Path, optional
         Where to write the GX Data Docs (static HTML; ``index.html``). The
         previous run's pages there are replaced. None: no Data Docs.
+    source : str, optional
+        What was checked (the cohort file's name), as the run's name in the Data Docs.
 
     Returns
     -------
@@ -232,7 +260,7 @@ def validate_cohort(
     actions = []
     if docs_dir is not None:
         docs_dir.mkdir(parents=True, exist_ok=True)
-        _clear_docs(docs_dir)
+        clear_docs(docs_dir)
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(name="cohort_checks", validation_definitions=[validation], actions=actions, result_format=result_format)
@@ -242,7 +270,9 @@ def validate_cohort(
     # consolidates the frame's blocks once, instead of in every filtered copy GX makes.
     integers = {name: "float64" for name, dtype in cohort.dtypes.items() if isinstance(dtype, pd.Int64Dtype)}
     batch = cohort.astype(integers).copy(deep=True)
-    outcome = checkpoint.run(batch_parameters={"dataframe": batch})
+    outcome = checkpoint.run(batch_parameters={"dataframe": batch}, run_id=RunIdentifier(run_name=source))
+    if docs_dir is not None:
+        _offline(docs_dir)
     (run,) = outcome.run_results.values()
     findings = tuple(_finding(r, batch) for r in run.results if not r.success)
     return CheckReport(

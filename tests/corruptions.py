@@ -284,6 +284,21 @@ def free_text_in_unknown_column(t):
     return Mutated(table=_with_column(t, "extra", values), patient_id=t.loc[3, "patient_id"])
 
 
+def russian_name_column(t):
+    names = ["Иванов И.И."] * len(t)
+    return Mutated(table=_with_column(t, "ФИО", names), patient_id=t.loc[0, "patient_id"])
+
+
+def names_in_an_innocent_column(t):
+    values = [""] * len(t)
+    values[4] = "Ivan Petrov"
+    return Mutated(table=_with_column(t, "patient", values), patient_id=t.loc[4, "patient_id"])
+
+
+def extra_date_column(t):
+    return Mutated(table=_with_column(t, "diagnosis_date", ["2018-05-03"] * len(t)))
+
+
 def short_follow_up(t):
     row = _first(t, _is(t, "vital_status", "alive") & _is(t, "relapse_date", ""))
     return _set(t, row, last_contact_date=_shift(t.loc[row, "ino_start_date"], 365))
@@ -346,7 +361,11 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("an e-mail in an extra column", email_in_unknown_column, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
     Corruption("a comments column", comments_column, EXIT_FAILED, rule="privacy:no_free_text"),
     Corruption("free text in an extra column", free_text_in_unknown_column, EXIT_FAILED, rule="privacy:no_free_text"),
+    Corruption("a full-name column in Russian", russian_name_column, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a person's name in an extra column", names_in_an_innocent_column, EXIT_FAILED,
+               rule="privacy:no_direct_identifiers"),
     # warnings: reported, the report still renders
+    Corruption("an extra date column", extra_date_column, 0, rule="columns:declared"),
     Corruption("short follow-up, alive", short_follow_up, 0, rule="follow_up:landmark"),
     Corruption("harmless extra column", harmless_extra_column, 0, rule="columns:declared"),
 )

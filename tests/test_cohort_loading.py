@@ -150,6 +150,25 @@ def test_rows_with_too_many_cells(tmp_path):
         load_cohort(path, DICTIONARY)
 
 
+def test_rows_ending_in_a_separator_are_read(tmp_path):
+    # Spreadsheet exports often end every data row (not the header) with a comma.
+    header, *rows = FIXTURE.read_text().splitlines()
+    path = tmp_path / "cohort.csv"
+    path.write_text("\n".join([header, *(row + "," for row in rows)]) + "\n")
+    assert load_cohort(path, DICTIONARY).equals(load_cohort(FIXTURE, DICTIONARY))
+    ended = [row + "," for row in rows]
+    ended[2] += "x"
+    path.write_text("\n".join([header, *ended]) + "\n")
+    with pytest.raises(CohortLoadError, match=r"row\(s\) 4 have a value beyond the header's 25 columns"):
+        load_cohort(path, DICTIONARY)
+
+
+def test_old_mac_line_ends_are_read(tmp_path):
+    path = tmp_path / "cohort.csv"
+    path.write_text("\r".join(FIXTURE.read_text().splitlines()) + "\r", newline="")
+    assert load_cohort(path, DICTIONARY).equals(load_cohort(FIXTURE, DICTIONARY))
+
+
 # -- values that do not parse ----------------------------------------------------------------
 
 
@@ -216,6 +235,16 @@ def write_xlsx(path, sheets: dict[str, pd.DataFrame]):
 def test_excel_reads_like_the_csv(tmp_path):
     path = write_xlsx(tmp_path / "cohort.xlsx", {"cohort": fixture_text()})
     pd.testing.assert_frame_equal(load_cohort(path, DICTIONARY), load_cohort(FIXTURE, DICTIONARY))
+
+
+def test_excel_column_named_twice(tmp_path):
+    path = write_xlsx(tmp_path / "cohort.xlsx", {"cohort": fixture_text()})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    sheet.cell(row=1, column=sheet.max_column + 1, value="relapse_date ")
+    workbook.save(path)
+    with pytest.raises(CohortLoadError, match=r"column\(s\) named more than once: \['relapse_date'\]"):
+        load_cohort(path, DICTIONARY)
 
 
 def test_excel_named_sheet(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 
 import data_checks  # noqa: F401 (GX analytics off)
 from analysis.cohort import UnknownColumnWarning, load_cohort, load_dictionary, load_study
@@ -146,6 +147,20 @@ def test_data_docs_show_the_failing_rule_and_patient(tmp_path, capsys):
     html = page.read_text(encoding="utf-8")
     assert "Age at InO, years is 0 to under 18 years" in html
     assert mutated.patient_id in html
+    # Readable offline: the status is words, not an icon from a font on a CDN; the run names the file.
+    soup = BeautifulSoup(html, "html.parser")
+    assert "failed" in [b.get_text().split()[-1] for b in soup.find_all("b")]
+    assert "cohort.csv" in str(page.relative_to(docs))
+
+
+def test_data_docs_fetch_nothing(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    run_cli(SOURCE, docs, capsys)
+    for page in docs.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        fetched = [tag.get(attr) for tag in soup.find_all(["script", "link", "img", "iframe"])
+                   for attr in ("src", "href") if tag.get(attr)]
+        assert [url for url in fetched if "://" in url] == [], page
 
 
 def test_data_docs_hold_only_the_latest_run(tmp_path, capsys):
@@ -153,6 +168,9 @@ def test_data_docs_hold_only_the_latest_run(tmp_path, capsys):
     run_cli(SOURCE, docs, capsys)
     run_cli(SOURCE, docs, capsys)
     assert len(list((docs / "validations").rglob("*.html"))) == 1
+    # A file that cannot be loaded leaves no pages that would pass for its own.
+    assert main(["--data", str(tmp_path / "absent.csv"), "--study", str(STUDY), "--docs-dir", str(docs)]) == 2
+    assert not (docs / "index.html").exists()
 
 
 def test_unreadable_study_settings_exit_2(tmp_path, capsys):
