@@ -33,7 +33,11 @@ _EXECUTE_OPTIONS = {"echo", "eval", "include", "output", "warning", "error", "fr
 _UNSUPPORTED_KEYS = {
     "bibliography", "csl", "citeproc", "filters", "shortcodes", "crossref", "knitr",
     "include-in-header", "include-before-body", "include-after-body", "params",
-    "fig-cap-location", "tbl-cap-location",
+    "fig-cap-location", "tbl-cap-location", "cap-location", "date-format", "fig-format", "fig-align",
+    "fig-pos", "fig-responsive", "code-fold", "code-tools", "code-line-numbers", "highlight-style",
+    "theme", "number-depth", "number-offset", "toc-title", "toc-location", "linestretch",
+    "reference-location", "citation-location", "df-print", "lightbox", "brand", "license", "copyright",
+    "funding", "keywords", "abstract-title", "author-title", "affiliation-title",
 }
 _FIGURE_KEYS = ("fig-width", "fig-height", "fig-dpi")
 
@@ -220,6 +224,14 @@ def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
                     f"renderer (supported: {', '.join(sorted(FORMAT_OPTIONS[name]))})"
                 )
         formats[name] = dict(options)
+    # A format option at the top level applies to every format that has it, as in Quarto.
+    shared = sorted({key for options in FORMAT_OPTIONS.values() for key in options} & set(merged))
+    for key in shared:
+        if key in _PATH_OPTIONS:
+            raise RenderError(f"{doc_path}: '{key}' names a file: put it under format: (html, typst or docx)")
+        for name, supported in FORMAT_OPTIONS.items():
+            if key in supported:
+                formats.setdefault(name, {}).setdefault(key, merged[key])
     partials = formats.get("typst", {}).get("template-partials", [])
     for partial in partials:
         if partial.name not in ("typst-template.typ", "typst-show.typ"):
@@ -235,7 +247,7 @@ def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
     _check_no_inline_code(merged, doc_path, "")
     metadata = {
         k: v for k, v in merged.items()
-        if k not in ("format", "execute", "project", "metadata-files", "engine", "jupyter")
+        if k not in ("format", "execute", "project", "metadata-files", "engine", "jupyter", *shared)
     }
     return DocumentConfig(
         metadata=metadata,

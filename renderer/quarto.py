@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from renderer.errors import RenderError
@@ -66,17 +67,22 @@ def render_with_quarto(executable: str, doc_path: Path, formats: list[str], stag
     RenderError
         If quarto fails or an expected output is missing.
     """
-    command = [
-        executable, "render", str(doc_path),
-        "--to", ",".join(QUARTO_FORMATS[f] for f in formats),
-        "--output-dir", str(staging),
-    ]
-    env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging)}
-    proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise RenderError(f"{doc_path}: quarto render failed (exit {proc.returncode})", detail=tail)
-    for fmt in formats:
-        expected = staging / f"{doc_path.stem}.{fmt}"
-        if not expected.is_file():
-            raise RenderError(f"{doc_path}: quarto render did not produce {expected.name}")
+    # Quarto before 1.5 takes --output-dir only inside the project: a hidden
+    # folder beside the document, emptied into the staging directory.
+    with tempfile.TemporaryDirectory(prefix=".quarto-render-", dir=doc_path.parent) as rendered:
+        relative = Path(rendered).name
+        command = [
+            executable, "render", str(doc_path),
+            "--to", ",".join(QUARTO_FORMATS[f] for f in formats),
+            "--output-dir", relative,
+        ]
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging)}
+        proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+            raise RenderError(f"{doc_path}: quarto render failed (exit {proc.returncode})", detail=tail)
+        for fmt in formats:
+            expected = Path(rendered) / f"{doc_path.stem}.{fmt}"
+            if not expected.is_file():
+                raise RenderError(f"{doc_path}: quarto render did not produce {expected.name}")
+            shutil.move(str(expected), str(staging / expected.name))

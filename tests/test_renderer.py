@@ -460,7 +460,10 @@ def test_quarto_is_used_when_installed(tmp_path, monkeypatch):
     assert lines[0].startswith("renderer: quarto 1.6.40")
     call = json.loads(log.read_text())
     staging = call["REPORT_OUTPUT_DIR"]
-    assert call["argv"] == ["render", str(doc), "--to", "html,typst,docx", "--output-dir", staging]
+    argv = call["argv"]
+    assert argv[:5] == ["render", str(doc), "--to", "html,typst,docx", "--output-dir"]
+    # A folder inside the project, relative (Quarto before 1.5 refuses others), gone afterwards.
+    assert argv[5].startswith(".quarto-render-") and not (doc.parent / argv[5]).exists()
     assert call["QUARTO_PYTHON"] == sys.executable
     assert call["cwd"] == str(doc.parent)
     assert (tmp_path / "out" / "abstract.pdf").read_text() == "fake pdf"
@@ -504,3 +507,18 @@ def test_renderer_env_variable_selects_builtin(tmp_path):
 def test_pandoc_helper_reports_failures():
     with pytest.raises(RenderError, match="pandoc failed"):
         pandoc(["-f", "no-such-format"], "x")
+
+
+def test_top_level_format_options_apply_to_every_format_and_other_quarto_keys_are_errors(tmp_path):
+    from renderer.config import load_config
+    from renderer.qmd import parse_qmd
+
+    doc = tmp_path / "top.qmd"
+    doc.write_text("---\ntitle: T\nnumber-sections: true\nformat:\n  docx:\n    number-sections: false\n---\n\nText.\n")
+    config = load_config(doc, parse_qmd(doc).front_matter)
+    assert config.formats["html"]["number-sections"] is True
+    assert config.formats["docx"]["number-sections"] is False  # the format's own setting wins
+    assert "number-sections" not in config.metadata
+    doc.write_text("---\ntitle: T\ndate: 2025-02-28\ndate-format: long\n---\n\nText.\n")
+    with pytest.raises(RenderError, match="metadata key 'date-format' is not supported"):
+        load_config(doc, parse_qmd(doc).front_matter)
