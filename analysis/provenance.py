@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -61,6 +62,22 @@ def methods_sentence(study) -> str:
     )
 
 
+def code_version(folder: str | os.PathLike = ".") -> str | None:
+    """The project's git commit (short), with "+ uncommitted changes" when the tree differs; None outside git."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return None
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} + uncommitted changes" if changed else commit
+
+
 @dataclass(frozen=True)
 class Provenance:
     data_file: str
@@ -69,14 +86,20 @@ class Provenance:
     generated: str
     versions: dict[str, str]
     synthetic: bool
+    code: str | None = None
+    renderer: str | None = None
 
     def to_markdown(self) -> str:
         packages = ", ".join(f"{k} {v}" for k, v in self.versions.items())
+        built = "".join([
+            f" *Code:* commit {self.code}." if self.code else "",
+            f" *Rendered by:* {self.renderer}." if self.renderer else "",
+        ])
         lines = [
             "---",
             "",
-            f"*Data:* `{self.data_file}` (SHA-256 `{self.sha256}`), cut-off {self.cutoff}. "
-            f"*Generated:* {self.generated}. *Software:* {packages}.",
+            f"*Data:* `{self.data_file}`, SHA-256 `{self.sha256}`, cut-off {self.cutoff}. "
+            f"*Generated:* {self.generated}. *Software:* {packages}.{built}",
         ]
         if self.synthetic:
             lines.append("")
@@ -93,4 +116,6 @@ def provenance(study) -> Provenance:
         generated=generation_time().strftime(f"{study.settings.date_format} %H:%M UTC"),
         versions=package_versions(),
         synthetic=study.is_example,
+        code=code_version(study.root),
+        renderer=os.environ.get("REPORT_RENDERER"),
     )

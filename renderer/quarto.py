@@ -56,7 +56,8 @@ def find_quarto() -> tuple[str, tuple[int, ...]] | None:
     return executable, version
 
 
-def render_with_quarto(executable: str, doc_path: Path, formats: list[str], staging: Path) -> None:
+def render_with_quarto(executable: str, doc_path: Path, formats: list[str], staging: Path,
+                       engines: str = "Quarto") -> None:
     """Run ``quarto render`` for ``formats`` into ``staging``.
 
     Quarto's kernel runs ``sys.executable`` (``QUARTO_PYTHON``) and inherits
@@ -76,7 +77,8 @@ def render_with_quarto(executable: str, doc_path: Path, formats: list[str], stag
             "--to", ",".join(QUARTO_FORMATS[f] for f in formats),
             "--output-dir", relative,
         ]
-        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging)}
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging),
+               "REPORT_RENDERER": engines}
         proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])

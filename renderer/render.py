@@ -13,6 +13,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -129,7 +130,8 @@ def render(doc_path: Path, output_dir: Path | None = None,
             log(f"renderer: quarto {'.'.join(map(str, version))} ({executable})")
             target = output_dir
             with stage("quarto"):
-                render_with_quarto(executable, doc_path, list(formats), staging)
+                render_with_quarto(executable, doc_path, list(formats), staging,
+                                   engines=f"Quarto {'.'.join(map(str, version))}")
             name = "quarto"
         else:
             def gate_then_announce() -> None:
@@ -144,6 +146,13 @@ def render(doc_path: Path, output_dir: Path | None = None,
     for path in outputs:
         log(f"  wrote {path}")
     return RenderResult(renderer=name, outputs=tuple(outputs), timings=tuple(timings))
+
+
+def _builtin_engines() -> str:
+    """What renders, for the report's provenance line (cells read it as REPORT_RENDERER)."""
+    import pypandoc
+
+    return f"built-in renderer (Pandoc {pypandoc.get_pandoc_version()}, Typst {package_version('typst')})"
 
 
 class _StageClock:
@@ -175,7 +184,8 @@ def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str,
     # The execute stage counts what the document took beyond the gate it overlaps.
     with stage("execute") as clock:
         run = execute_document(doc, config.execute, config.figure_size(),
-                               {"REPORT_OUTPUT_DIR": str(staging)}, work, gate=clock.excluding(gate))
+                               {"REPORT_OUTPUT_DIR": str(staging), "REPORT_RENDERER": _builtin_engines()},
+                               work, gate=clock.excluding(gate))
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
         ast = build_ast(assembled, doc_path)
