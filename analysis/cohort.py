@@ -445,7 +445,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     if "\r" in text and "\n" not in text:
         # Old Mac line ends (Excel's "CSV (Macintosh)").
         text = text.replace("\r", "\n")
-    header = text.splitlines()[0]
+    end = text.find("\n")
+    header = (text if end < 0 else text[:end]).rstrip("\r")
     _check_delimiter(path, header)
     names = [name.strip() for name in next(csv.reader([header]))]
     _check_unique_names(path, names)
@@ -459,7 +460,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     except pd.errors.ParserError as error:
         raise CohortLoadError(path, f"rows do not have the header's {len(names)} columns: {error}") from None
     # Stripping a million-row table costs seconds; a machine-written file needs none.
-    padded = text[:1].isspace() or any(pad in text for pad in _PADDING)
+    padded = text[:1].isspace() or (
+        # A file without a space or tab has no padding; the pattern scan is for the others.
+        (" " in text or "\t" in text) and any(pad in text for pad in _PADDING)
+    )
     return table, padded
 
 
@@ -534,11 +538,19 @@ def _numbers(values: pd.Series, text: bool) -> pd.Series:
 
 
 _BOOLEAN_WORDS = {word: True for word in _TRUE_WORDS} | {word: False for word in _FALSE_WORDS}
+# The spellings files use, looked up as written: lower-casing a million cells costs more than the lookup.
+_BOOLEAN_SPELLINGS = {
+    spelling: value for word, value in _BOOLEAN_WORDS.items() for spelling in (word, word.title(), word.upper())
+}
 
 
 def _booleans(values: pd.Series, text: bool) -> pd.Series:
     if text:
-        return values.str.lower().map(_BOOLEAN_WORDS).astype("boolean")
+        parsed = values.map(_BOOLEAN_SPELLINGS)
+        other = parsed.isna() & values.notna()
+        if other.any():
+            parsed[other] = values[other].str.lower().map(_BOOLEAN_WORDS)
+        return parsed.astype("boolean")
     words = values.map(lambda v: v.lower() if isinstance(v, str) else v)
     parsed = words.map(lambda v: v if isinstance(v, bool) else _BOOLEAN_WORDS.get(v))
     return parsed.astype("boolean")

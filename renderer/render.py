@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
@@ -111,13 +112,15 @@ def render(doc_path: Path, output_dir: Path | None = None,
             if returncode != 0:
                 raise GateFailed(gate, returncode)
 
+    def record(name: str, seconds: float) -> None:
+        timings.append((name, seconds))
+        log(f"  {name:<9} {seconds:5.2f} s")
+
     @contextmanager
     def stage(name: str) -> Iterator[_StageClock]:
         clock = _StageClock()
         yield clock
-        seconds = time.perf_counter() - clock.start - clock.excluded
-        timings.append((name, seconds))
-        log(f"  {name:<9} {seconds:5.2f} s")
+        record(name, time.perf_counter() - clock.start - clock.excluded)
 
     with tempfile.TemporaryDirectory(prefix="render-") as scratch:
         staging = Path(scratch) / "staging"
@@ -138,7 +141,8 @@ def render(doc_path: Path, output_dir: Path | None = None,
                 run_gate()
                 log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
 
-            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage, gate_then_announce)
+            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage, record,
+                                     gate_then_announce)
             name = "builtin"
         if target is None:
             target = _default_output_dir(doc_path)
@@ -149,10 +153,12 @@ def render(doc_path: Path, output_dir: Path | None = None,
 
 
 def _builtin_engines() -> str:
-    """What renders, for the report's provenance line (cells read it as REPORT_RENDERER)."""
-    import pypandoc
+    """What renders, for the report's provenance line (cells read it as REPORT_RENDERER).
 
-    return f"built-in renderer (Pandoc {pypandoc.get_pandoc_version()}, Typst {package_version('typst')})"
+    Package versions, read from metadata: asking pandoc itself costs a tenth of a second.
+    """
+    return (f"built-in renderer (Pandoc of pypandoc-binary {package_version('pypandoc_binary')}, "
+            f"Typst {package_version('typst')})")
 
 
 class _StageClock:
@@ -177,7 +183,8 @@ def _default_output_dir(doc_path: Path) -> Path:
 
 
 def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str, ...],
-                    staging: Path, work: Path, stage: Callable, gate: Callable[[], None]) -> Path:
+                    staging: Path, work: Path, stage: Callable, record: Callable[[str, float], None],
+                    gate: Callable[[], None]) -> Path:
     doc = parse_qmd(doc_path)
     config = load_config(doc_path, doc.front_matter)
     byline = normalise_byline(config.metadata, str(doc_path))
@@ -189,21 +196,28 @@ def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str,
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
         ast = build_ast(assembled, doc_path)
-    for fmt in formats:
+    def write(fmt: str) -> float:
+        start = time.perf_counter()
         quarto_name = FORMATS[fmt]
         options = config.formats.get(quarto_name, {})
         metadata = {k: v for k, v in options.items() if k not in NOT_METADATA}
         out = staging / f"{doc_path.stem}.{fmt}"
-        with stage(fmt):
-            fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata)
-            if fmt == "html":
-                write_html(fmt_ast, out, options, doc_path.parent)
-            elif fmt == "docx":
-                write_docx(fmt_ast, out, options, doc_path.parent)
-            else:
-                typ = write_pdf(fmt_ast, out, options, doc_path.parent, work)
-                if options.get("keep-typ"):
-                    shutil.copy(typ, staging / typ.name)
+        fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata)
+        if fmt == "html":
+            write_html(fmt_ast, out, options, doc_path.parent)
+        elif fmt == "docx":
+            write_docx(fmt_ast, out, options, doc_path.parent)
+        else:
+            typ = write_pdf(fmt_ast, out, options, doc_path.parent, work)
+            if options.get("keep-typ"):
+                shutil.copy(typ, staging / typ.name)
+        return time.perf_counter() - start
+
+    # The formats are independent Pandoc/Typst runs: written side by side, reported in order.
+    with ThreadPoolExecutor(max_workers=len(formats)) as pool:
+        futures = {fmt: pool.submit(write, fmt) for fmt in formats}
+    for fmt, future in futures.items():
+        record(fmt, future.result())
     return output_dir or config.output_dir or doc_path.parent
 
 

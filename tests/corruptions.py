@@ -266,22 +266,23 @@ def birth_date_column(t):
     return Mutated(table=_with_column(t, "DateOfBirth", ["2010-01-01"] * len(t)), patient_id=t.loc[0, "patient_id"])
 
 
+def _extra_column(t: pd.DataFrame, column: str, row: int, value: str, others: str = "") -> Mutated:
+    """A column outside the dictionary, ``value`` for the patient in ``row``, ``others`` for the rest."""
+    values = [others] * len(t)
+    values[row] = value
+    return Mutated(table=_with_column(t, column, values), patient_id=t.loc[row, "patient_id"])
+
+
 def email_in_unknown_column(t):
-    values = [""] * len(t)
-    values[2] = "parent@example.org"
-    return Mutated(table=_with_column(t, "contact", values), patient_id=t.loc[2, "patient_id"])
+    return _extra_column(t, "contact", 2, "parent@example.org")
 
 
 def comments_column(t):
-    values = [""] * len(t)
-    values[1] = "fever"
-    return Mutated(table=_with_column(t, "comments", values), patient_id=t.loc[1, "patient_id"])
+    return _extra_column(t, "comments", 1, "fever")
 
 
 def free_text_in_unknown_column(t):
-    values = ["A"] * len(t)
-    values[3] = "febrile neutropenia after the second dose"
-    return Mutated(table=_with_column(t, "extra", values), patient_id=t.loc[3, "patient_id"])
+    return _extra_column(t, "extra", 3, "febrile neutropenia after the second dose", others="A")
 
 
 def russian_name_column(t):
@@ -290,9 +291,7 @@ def russian_name_column(t):
 
 
 def names_in_an_innocent_column(t):
-    values = [""] * len(t)
-    values[4] = "Ivan Petrov"
-    return Mutated(table=_with_column(t, "patient", values), patient_id=t.loc[4, "patient_id"])
+    return _extra_column(t, "patient", 4, "Ivan Petrov")
 
 
 def extra_date_column(t):
