@@ -282,7 +282,22 @@ def date_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.
 def consistency_rules(settings: StudySettings) -> list[gxe.Expectation]:
     """Values recorded only where they make sense; response against detectable disease."""
     threshold = settings.mrd_threshold_pct
-    return [
+    blasts = getattr(settings, "blast_threshold_pct", None)
+    # Flow below the threshold with overt marrow blasts: one of the two measurements is probably wrong.
+    agreement = [] if blasts is None else [
+        _rule(
+            gxe.ExpectColumnValuesToBeBetween,
+            "response:blasts_agree_with_flow",
+            CONSISTENCY,
+            f"Bone-marrow blasts are at most {blasts:g}% when flow MRD is below {threshold:g}% "
+            "(otherwise check both measurements)",
+            warning=True,
+            column="bm_blasts_pct",
+            max_value=blasts,
+            row_condition=Column("flow_mrd_pct") < threshold,
+        )
+    ]
+    return agreement + [
         _rule(
             gxe.ExpectColumnValuesToBeInSet,
             "response:not_evaluable_without_disease",

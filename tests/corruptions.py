@@ -294,6 +294,10 @@ def names_in_an_innocent_column(t):
     return _extra_column(t, "patient", 4, "Ivan Petrov")
 
 
+def blasts_without_flow_disease(t):
+    return _set(t, _first(t, _is(t, "response", "not_evaluable")), bm_blasts_pct="80")
+
+
 def extra_date_column(t):
     return Mutated(table=_with_column(t, "diagnosis_date", ["2018-05-03"] * len(t)))
 
@@ -365,6 +369,8 @@ CATALOGUE: tuple[Corruption, ...] = (
                rule="privacy:no_direct_identifiers"),
     # warnings: reported, the report still renders
     Corruption("an extra date column", extra_date_column, 0, rule="columns:declared"),
+    Corruption("overt blasts without flow disease", blasts_without_flow_disease, 0,
+               rule="response:blasts_agree_with_flow"),
     Corruption("short follow-up, alive", short_follow_up, 0, rule="follow_up:landmark"),
     Corruption("harmless extra column", harmless_extra_column, 0, rule="columns:declared"),
 )
