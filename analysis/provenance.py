@@ -90,6 +90,7 @@ class Provenance:
     renderer: str | None = None
 
     def to_markdown(self) -> str:
+        """The footer: a rule, then one line each for the data, the build and the software."""
         packages = ", ".join(f"{k} {v}" for k, v in self.versions.items())
         built = "".join([
             f" *Code:* commit {self.code}." if self.code else "",
@@ -98,8 +99,10 @@ class Provenance:
         lines = [
             "---",
             "",
-            f"*Data:* `{self.data_file}`, SHA-256 `{self.sha256}`, cut-off {self.cutoff}. "
-            f"*Generated:* {self.generated}. *Software:* {packages}.{built}",
+            f"- *Data:* `{self.data_file}`, cut-off {self.cutoff}.",
+            f"- *SHA-256 of the data file:* `{self.sha256}`",
+            f"- *Generated:* {self.generated}.{built}",
+            f"- *Software:* {packages}.",
         ]
         if self.synthetic:
             lines.append("")
