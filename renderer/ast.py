@@ -152,6 +152,39 @@ def _to_meta(value: Any) -> Node:
     return {"t": "MetaString", "c": str(value)}
 
 
+def promote_headings(ast: Node) -> Node:
+    """Without a level-1 heading, every heading one level up, as Quarto does (in place).
+
+    Quarto shifts the headings of a document that starts at ``##`` for Typst,
+    and numbered sections then read "1", "2", not "0.1", "0.2". The title
+    block's own heading does not count.
+
+    Examples
+    --------
+    >>> doc = {"blocks": [{"t": "Header", "c": [2, ["a", [], []], []]},
+    ...                   {"t": "Header", "c": [3, ["b", [], []], []]}]}
+    >>> [h["c"][0] for h in promote_headings(doc)["blocks"]]
+    [1, 2]
+    """
+    levels: list[int] = []
+
+    def collect(node: Node) -> Node:
+        if node["t"] == "Header":
+            levels.append(node["c"][0])
+        return node
+
+    def promote(node: Node) -> Node:
+        if node["t"] == "Header":
+            node["c"][0] -= 1
+        return node
+
+    body = [block for block in ast["blocks"] if _id(block) != "qr-title-block"]
+    _walk(body, collect)
+    if levels and min(levels) > 1:
+        _walk(body, promote)
+    return ast
+
+
 def _walk(node: Any, fn: Callable[[Node], Node | list[Node]]) -> Any:
     """Apply ``fn`` bottom-up to every element; a returned list is spliced in place."""
     if isinstance(node, list):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from renderer.assemble import assemble
-from renderer.ast import build_ast, format_ast
+from renderer.ast import build_ast, format_ast, promote_headings
 from renderer.config import FORMATS, load_config
 from renderer.errors import GateFailed, RenderError
 from renderer.kernel import execute_document
@@ -203,6 +203,8 @@ def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str,
         metadata = {k: v for k, v in options.items() if k not in NOT_METADATA}
         out = staging / f"{doc_path.stem}.{fmt}"
         fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata)
+        if quarto_name == "typst" or options.get("number-sections"):
+            promote_headings(fmt_ast)
         if fmt == "html":
             write_html(fmt_ast, out, options, doc_path.parent)
         elif fmt == "docx":

@@ -522,3 +522,22 @@ def test_top_level_format_options_apply_to_every_format_and_other_quarto_keys_ar
     doc.write_text("---\ntitle: T\ndate: 2025-02-28\ndate-format: long\n---\n\nText.\n")
     with pytest.raises(RenderError, match="metadata key 'date-format' is not supported"):
         load_config(doc, parse_qmd(doc).front_matter)
+
+
+def test_format_options_reach_each_format(tmp_path):
+    out = tmp_path / "out"
+    _render(FIXTURES / "format_options" / "options.qmd", out)
+    html = _html(out / "options.html")
+    toc = html.find(id="TOC") or html.find("nav")
+    assert toc is not None and "Background" in toc.get_text() and "Methods" in toc.get_text()
+    # A document that starts at "##" numbers its sections 1, 2 (not 0.1, 0.2), as Quarto does.
+    numbered = [h.get_text(" ", strip=True) for h in html.find_all(["h1", "h2"]) if h.get("data-number")]
+    assert numbered == ["1 Background", "2 Methods"]
+    box = PdfReader(str(out / "options.pdf")).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # US letter, in points
+    typ = (out / "options.typ").read_text(encoding="utf-8")
+    assert "12pt" in typ and "cols: 2" in typ and "3cm" in typ
+    document = docx.Document(str(out / "options.docx"))
+    assert "TOC" in document.element.body.xml  # a table-of-contents field
+    headings = [p.text.split() for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [["1", "Background"], ["2", "Methods"]]
