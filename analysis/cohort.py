@@ -414,6 +414,9 @@ def _read_text(path: Path) -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise CohortLoadError(path, "the file is empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode Text" and some exports.
+        raise CohortLoadError(path, "the file is UTF-16; save it as CSV UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

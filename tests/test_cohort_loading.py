@@ -115,6 +115,13 @@ def test_not_utf8_names_the_byte_and_line(tmp_path):
         load_cohort(tmp_path / "cohort.csv", DICTIONARY)
 
 
+def test_utf16_is_named(tmp_path):
+    path = tmp_path / "cohort.csv"
+    path.write_bytes(FIXTURE.read_text().encode("utf-16"))
+    with pytest.raises(CohortLoadError, match="the file is UTF-16; save it as CSV UTF-8"):
+        load_cohort(path, DICTIONARY)
+
+
 def test_utf8_with_byte_order_mark_is_read(tmp_path):
     (tmp_path / "cohort.csv").write_bytes(b"\xef\xbb\xbf" + FIXTURE.read_bytes())
     assert load_cohort(tmp_path / "cohort.csv", DICTIONARY).columns[0] == "patient_id"
