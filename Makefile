@@ -55,7 +55,7 @@ bench: $(VENV)/.installed ## Measure build times and scaling; writes bench/resul
 	$(PY) bench/run.py
 
 reference: ## Regenerate the R reference values in tests/reference/ (needs R)
-	cd tests/reference && for f in *.R; do Rscript "$$f" || exit 1; done
+	for f in tests/reference/*.R; do Rscript "$$f" || exit 1; done
 
 example: $(VENV)/.installed ## Regenerate the synthetic example cohort (byte-identical)
 	$(PY) data/generate_example_cohort.py
