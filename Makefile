@@ -45,7 +45,7 @@ checks_stale = $(shell echo '$(digest)' | cmp -s - $(BUILD)/checks.ok || echo st
 
 report: $(REPORT) ## Validate the cohort, then render _output/report.{html,pdf,docx} (default)
 
-check: $(VENV)/.installed ## Run the data checks alone (Data Docs in _output/validation/)
+check: $(VENV)/.installed $(DATA) ## Run the data checks alone (Data Docs in _output/validation/)
 	@$(RUN_CHECKS)
 
 test: $(VENV)/.installed ## Run the test suite

@@ -19,13 +19,15 @@ def finding_block(finding: Finding) -> str:
     >>> finding = Finding("range:age_years", "Ranges and allowed values", "Age is 0 to under 18 years",
     ...                   "error", ("age_years",), ("INO-003",), 1, ("18",))
     >>> print(finding_block(finding))
-    ERROR  Age is 0 to under 18 years
+    ERROR, rule not met: Age is 0 to under 18 years
       rule:     range:age_years (Ranges and allowed values)
       column:   age_years
       patients: INO-003
       values:   18
     """
-    lines = [f"{finding.severity.upper():<6} {finding.description}", f"  rule:     {finding.rule} ({finding.section})"]
+    # The description states the rule, so the heading says it was not met (a warning reads the same way).
+    lines = [f"{finding.severity.upper()}, rule not met: {finding.description}",
+             f"  rule:     {finding.rule} ({finding.section})"]
     if finding.columns:
         label = "column: " if len(finding.columns) == 1 else "columns:"
         lines.append(f"  {label}  {', '.join(finding.columns)}")

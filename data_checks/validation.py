@@ -188,12 +188,18 @@ _ICONS = {
 }
 
 
+# Stylesheets fetch images too (a dark-mode logo from S3).
+_REMOTE_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)")
+
+
 def _offline(docs_dir: Path) -> None:
-    for page in docs_dir.rglob("*.html"):
-        html = _REMOTE.sub("", page.read_text(encoding="utf-8"))
-        for icon, words in _ICONS.items():
-            html = icon.sub(words, html)
-        page.write_text(html, encoding="utf-8")
+    for page in [*docs_dir.rglob("*.html"), *docs_dir.rglob("*.css")]:
+        text = _REMOTE_URL.sub("none", page.read_text(encoding="utf-8"))
+        if page.suffix == ".html":
+            text = _REMOTE.sub("", text)
+            for icon, words in _ICONS.items():
+                text = icon.sub(words, text)
+        page.write_text(text, encoding="utf-8")
 
 
 def clear_docs(docs_dir: Path) -> None:

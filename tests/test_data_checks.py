@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -161,6 +162,8 @@ def test_data_docs_fetch_nothing(tmp_path, capsys):
         fetched = [tag.get(attr) for tag in soup.find_all(["script", "link", "img", "iframe"])
                    for attr in ("src", "href") if tag.get(attr)]
         assert [url for url in fetched if "://" in url] == [], page
+    for sheet in [*docs.rglob("*.css"), *docs.rglob("*.html")]:
+        assert not re.search(r"url\(\s*['\"]?https?:", sheet.read_text(encoding="utf-8")), sheet
 
 
 def test_data_docs_hold_only_the_latest_run(tmp_path, capsys):
