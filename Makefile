@@ -26,20 +26,20 @@ REPORT     := $(OUT)/report.html $(OUT)/report.pdf $(OUT)/report.docx
 # What the data checks read. Content, not modification times, decides what
 # is stale: a cohort replaced by an older file (mv, cp -p, unzip) is new data.
 CHECKED := $(DATA) $(DICTIONARY) $(STUDY) $(CHECKS) analysis/cohort.py requirements.lock
-digest   = $(shell cat $(CHECKED) 2>/dev/null | sha256sum)
+DIGEST  := $(firstword $(shell cat $(CHECKED) 2>/dev/null | sha256sum))
 
 # Which inputs and renderer the outputs were built with: rewritten at parse
 # time only when they change (so an unchanged build runs nothing), which
 # rebuilds the report when the cohort's content, DATA or RENDERER changes.
-SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER) INPUTS=$(firstword $(digest))
+SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER) INPUTS=$(DIGEST)
 ifneq ($(shell cat $(BUILD)/settings 2>/dev/null),$(SETTINGS))
   $(shell mkdir -p $(BUILD) && echo '$(SETTINGS)' > $(BUILD)/settings)
 endif
 
 # The data checks, and whether to run them: their stamp holds the digest of
 # what they passed on, written only when they pass.
-RUN_CHECKS = inputs="$$(cat $(CHECKED) | sha256sum)" && tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation && mkdir -p $(BUILD) && echo "$$inputs" > $(BUILD)/checks.ok
-checks_stale = $(shell echo '$(digest)' | cmp -s - $(BUILD)/checks.ok || echo stale)
+RUN_CHECKS = tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation && mkdir -p $(BUILD) && echo $(DIGEST) > $(BUILD)/checks.ok
+checks_stale = $(if $(filter $(DIGEST),$(shell cat $(BUILD)/checks.ok 2>/dev/null)),,stale)
 
 .PHONY: report check test bench reference example clean distclean help
 

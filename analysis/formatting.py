@@ -242,7 +242,7 @@ def interval(lower, upper=None, conf_level=0.95, digits: int = 1) -> str:
     if all(missing):
         return f"{_conf_label(conf_level)} CI not estimable"
     if any(missing):
-        raise ValueError("estimate_ci needs both confidence limits, or neither")
+        raise ValueError("interval needs both confidence limits, or neither")
     low = _round(_decimal(lower) * 100, digits)
     high = _round(_decimal(upper) * 100, digits)
     return f"{_conf_label(conf_level)} CI: {low}-{high}%"

@@ -97,7 +97,7 @@ class Study:
     def data_sha256(self) -> str:
         return hashlib.sha256(self.data_path.read_bytes()).hexdigest()
 
-    @property
+    @cached_property
     def is_example(self) -> bool:
         """True when the cohort is the bundled synthetic example, or a copy of it under another name."""
         example = self.settings.example_data

@@ -97,14 +97,17 @@ def build_ast(assembled: Assembled, doc_path: Path) -> Node:
 
 
 def format_ast(ast: Node, fmt: str, svg_for_png: dict[str, str], doc_dir: Path,
-               options: dict[str, Any]) -> Node:
+               options: dict[str, Any], number_sections: bool = False) -> Node:
     """Derive the AST for one format (``html``, ``docx`` or ``typst``).
 
     HTML and DOCX keep the title block made of styled divs; Typst drops it (its
     template draws the title from the metadata) and uses the SVG of each figure.
-    Format options become metadata, as template variables.
+    Format options become metadata, as template variables. A document that
+    starts at ``##`` is promoted a level for Typst and for numbered sections.
     """
     out = copy.deepcopy(ast)
+    if fmt == "typst" or number_sections:
+        promote_headings(out)
     meta = out["meta"]
     for key, value in options.items():
         meta[key] = _to_meta(value)

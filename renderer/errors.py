@@ -35,8 +35,7 @@ class GateFailed(RenderError):
         The gate's exit status, which the command line passes on.
     """
 
-    def __init__(self, command: str, returncode: int) -> None:
+    def __init__(self, returncode: int) -> None:
         super().__init__(f"nothing rendered: the checks before execution failed (exit {returncode}); "
                          "earlier outputs are unchanged")
-        self.command = command
         self.returncode = returncode

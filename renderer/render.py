@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from renderer.assemble import assemble
-from renderer.ast import build_ast, format_ast, promote_headings
+from renderer.ast import build_ast, format_ast
 from renderer.config import FORMATS, load_config
 from renderer.errors import GateFailed, RenderError
 from renderer.kernel import execute_document
@@ -69,8 +69,9 @@ def render(doc_path: Path, output_dir: Path | None = None,
         Receives one line per stage (``"  execute   1.84 s"``).
     gate : str, optional
         A shell command, run in the document's folder, that must succeed
-        before any cell runs (the data checks); it prints its own messages. The built-in renderer starts the
-        kernel while it runs; Quarto is started after it.
+        before any cell runs (the data checks); it prints its own messages.
+        The built-in renderer starts the kernel while it runs; Quarto is
+        started after it.
 
     Returns
     -------
@@ -110,7 +111,7 @@ def render(doc_path: Path, output_dir: Path | None = None,
         if gate is not None:
             returncode = subprocess.run(gate, shell=True, cwd=doc_path.parent, check=False).returncode
             if returncode != 0:
-                raise GateFailed(gate, returncode)
+                raise GateFailed(returncode)
 
     def record(name: str, seconds: float) -> None:
         timings.append((name, seconds))
@@ -129,12 +130,12 @@ def render(doc_path: Path, output_dir: Path | None = None,
         work.mkdir()
         if quarto is not None:
             executable, version = quarto
+            version_text = ".".join(map(str, version))
             run_gate()
-            log(f"renderer: quarto {'.'.join(map(str, version))} ({executable})")
+            log(f"renderer: quarto {version_text} ({executable})")
             target = output_dir
             with stage("quarto"):
-                render_with_quarto(executable, doc_path, list(formats), staging,
-                                   engines=f"Quarto {'.'.join(map(str, version))}")
+                render_with_quarto(executable, doc_path, list(formats), staging, engines=f"Quarto {version_text}")
             name = "quarto"
         else:
             def gate_then_announce() -> None:
@@ -196,15 +197,15 @@ def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str,
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
         ast = build_ast(assembled, doc_path)
+
     def write(fmt: str) -> float:
         start = time.perf_counter()
         quarto_name = FORMATS[fmt]
         options = config.formats.get(quarto_name, {})
         metadata = {k: v for k, v in options.items() if k not in NOT_METADATA}
         out = staging / f"{doc_path.stem}.{fmt}"
-        fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata)
-        if quarto_name == "typst" or options.get("number-sections"):
-            promote_headings(fmt_ast)
+        fmt_ast = format_ast(ast, quarto_name, assembled.svg_for_png, doc_path.parent, metadata,
+                             number_sections=bool(options.get("number-sections")))
         if fmt == "html":
             write_html(fmt_ast, out, options, doc_path.parent)
         elif fmt == "docx":
