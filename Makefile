@@ -36,17 +36,12 @@ ifneq ($(shell cat $(BUILD)/settings 2>/dev/null),$(SETTINGS))
   $(shell mkdir -p $(BUILD) && echo '$(SETTINGS)' > $(BUILD)/settings)
 endif
 
-# The data checks, and whether to run them: their stamp holds the digest of
-# what they passed on, written only when they pass.
-RUN_CHECKS = tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation && mkdir -p $(BUILD) && echo $(DIGEST) > $(BUILD)/checks.ok
-checks_stale = $(if $(filter $(DIGEST),$(shell cat $(BUILD)/checks.ok 2>/dev/null)),,stale)
-
 .PHONY: report check test bench reference example clean distclean help
 
 report: $(REPORT) ## Validate the cohort, then render _output/report.{html,pdf,docx} (default)
 
 check: $(VENV)/.installed $(DATA) ## Run the data checks alone (Data Docs in _output/validation/)
-	@$(RUN_CHECKS)
+	@tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation
 
 test: $(VENV)/.installed ## Run the test suite
 	$(PY) -m pytest
@@ -75,11 +70,12 @@ $(VENV)/.installed: requirements.lock
 	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
 	@touch $@
 
-# The data checks gate the report: the renderer runs them (unless they passed
-# on exactly these inputs) before any cell executes, and starts its kernel
-# meanwhile, so on two cores the two overlap.
+# The data checks gate the report: _quarto.yml declares them as the project's
+# pre-render step, which Quarto and the built-in renderer both run before any
+# cell executes (the built-in renderer starts its kernel meanwhile). They skip
+# themselves when they passed on exactly these inputs.
 $(REPORT) &: report.qmd _quarto.yml $(ANALYSIS) $(RENDER) $(CHECKED) $(BUILD)/settings $(VENV)/.installed
-	@$(PY) -m renderer report.qmd --output-dir $(OUT) $(if $(checks_stale),--gate '$(RUN_CHECKS)')
+	@$(PY) -m renderer report.qmd --output-dir $(OUT)
 
 # A missing cohort file is a user error, not a missing rule.
 $(DATA):

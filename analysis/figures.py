@@ -14,6 +14,8 @@ and its global state, so they work the same in a Jupyter kernel and headless.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -277,11 +279,19 @@ class SavedFigure(NamedTuple):
     png: Path
     svg: Path
 
-    def _repr_png_(self) -> bytes:
-        return self.png.read_bytes()
-
-    def _repr_svg_(self) -> str:
-        return self.svg.read_text(encoding="utf-8")
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, bytes | str]:
+        # Quarto takes the SVG whenever a cell offers it, in every format, so
+        # under Quarto (which names the format's figure format in
+        # QUARTO_FIG_FORMAT) offer only what that format should get: PNG for
+        # HTML and DOCX, SVG for Typst. The built-in renderer executes once
+        # for all formats and picks per format itself, so it gets both.
+        wanted = os.environ.get("QUARTO_FIG_FORMAT")
+        bundle: dict[str, bytes | str] = {}
+        if wanted != "svg":
+            bundle["image/png"] = self.png.read_bytes()
+        if wanted in (None, "svg"):
+            bundle["image/svg+xml"] = self.svg.read_text(encoding="utf-8")
+        return bundle
 
 
 def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> SavedFigure:

@@ -23,6 +23,7 @@ from analysis.cohort import (
     load_study,
 )
 from data_checks.console import failure_summary, summary_line
+from data_checks.stamp import inputs_digest, record_pass
 from data_checks.validation import clear_docs, validate_cohort
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not write Data Docs (faster; for tests)")
     args = parser.parse_args(argv)
 
+    digest = inputs_digest(args.study, args.data)
     try:
         settings = load_study(args.study)
         root = Path(args.study).parent
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                              source=data.name)
     if report.passed:
         print(summary_line(report, data))
+        if not args.no_docs:
+            record_pass(args.study, digest)
         return EXIT_PASSED
     print(failure_summary(report, data), file=sys.stderr)
     return EXIT_FAILED

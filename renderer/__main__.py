@@ -1,5 +1,5 @@
 """Command line: ``python -m renderer report.qmd [--output-dir DIR] [--to html,pdf,docx]
-[--renderer auto|builtin|quarto] [--gate COMMAND]``."""
+[--renderer auto|builtin|quarto]``; the project's pre-render commands (the data checks) run first."""
 
 from __future__ import annotations
 
@@ -27,13 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", default="html,pdf,docx", help="comma-separated: html, pdf, docx")
     parser.add_argument("--renderer", choices=RENDERERS, default=os.environ.get("RENDERER") or "auto",
                         help="default: $RENDERER, else auto (quarto if installed)")
-    parser.add_argument("--gate", metavar="COMMAND",
-                        help="shell command that must succeed before any cell runs (e.g. the data checks)")
     args = parser.parse_args(argv)
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
     try:
         render(args.document, args.output_dir, formats, args.renderer,
-               log=lambda line: print(line, flush=True), gate=args.gate)
+               log=lambda line: print(line, flush=True))
     except GateFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.returncode

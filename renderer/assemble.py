@@ -122,7 +122,8 @@ def _title_block(metadata: dict[str, Any], byline: Byline) -> str:
         return f'::: {{.{cls} custom-style="{style}"}}\n{text}\n:::'
 
     parts = []
-    header = " · ".join(str(metadata[k]) for k in ("journal", "conference") if metadata.get(k))
+    journal = (metadata.get("journal") or {}).get("title")
+    header = " · ".join(str(part) for part in (journal, metadata.get("conference")) if part)
     if header:
         parts.append(block("header-line", "Header Line", header))
     if metadata.get("title"):

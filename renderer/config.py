@@ -22,12 +22,17 @@ FORMATS = {"html": "html", "pdf": "typst", "docx": "docx"}
 
 #: Format options implemented per format; anything else is an error.
 FORMAT_OPTIONS = {
-    "html": {"embed-resources", "self-contained", "toc", "toc-depth", "number-sections", "css"},
+    "html": {"embed-resources", "self-contained", "toc", "toc-depth", "number-sections", "css",
+             "template-partials"},
     "typst": {"papersize", "margin", "fontsize", "mainfont", "columns", "toc", "toc-depth",
               "section-numbering", "keep-typ", "template-partials"},
     "docx": {"reference-doc", "toc", "toc-depth", "number-sections"},
 }
 _PATH_OPTIONS = {"css", "template-partials", "reference-doc"}
+# The partials each format honours. HTML's title-block.html is Quarto's: the
+# built-in renderer prints the same fields (header line, title, authors,
+# affiliations, DOI) from its own template.
+_PARTIALS = {"typst": ("typst-template.typ", "typst-show.typ"), "html": ("title-block.html",)}
 _EXECUTE_OPTIONS = {"echo", "eval", "include", "output", "warning", "error", "freeze", "cache"}
 # Quarto keys that change output in ways the built-in renderer does not reproduce.
 _UNSUPPORTED_KEYS = {
@@ -40,6 +45,9 @@ _UNSUPPORTED_KEYS = {
     "funding", "keywords", "abstract-title", "author-title", "affiliation-title",
 }
 _FIGURE_KEYS = ("fig-width", "fig-height", "fig-dpi")
+# The `journal` fields of pandoc's JATS metadata; the title block prints the title.
+_JOURNAL_KEYS = {"title", "abbrev-title", "publisher-name", "publisher-loc", "pissn", "eissn", "pubmed-id",
+                 "publisher-id", "nlm-ta"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,9 @@ class DocumentConfig:
         The directory of `_quarto.yml`, if there is one.
     output_dir : Path or None
         `project: output-dir`, absolute, if given.
+    pre_render : tuple of str
+        `project: pre-render`: commands run in the project folder before
+        anything executes, as Quarto runs them (the data checks).
     """
 
     metadata: dict[str, Any]
@@ -67,6 +78,7 @@ class DocumentConfig:
     formats: dict[str, dict[str, Any]]
     project_dir: Path | None
     output_dir: Path | None
+    pre_render: tuple[str, ...] = ()
 
     def figure_size(self) -> tuple[float, float, float]:
         """(width in, height in, dpi) for matplotlib: Quarto's HTML defaults unless set."""
@@ -97,10 +109,10 @@ def load_config(doc_path: Path, front_matter: dict[str, Any]) -> DocumentConfig:
     >>> _ = (d / "_quarto.yml").write_text(
     ...     "metadata-files: [study.yml]\\nexecute: {echo: false}\\n"
     ...     "format: {html: {toc: false}, typst: {papersize: a4}, docx: default}\\n")
-    >>> _ = (d / "study.yml").write_text("title: From study\\njournal: J\\n")
+    >>> _ = (d / "study.yml").write_text("title: From study\\njournal: {title: J}\\n")
     >>> cfg = load_config(d / "a.qmd", {"title": "Doc wins", "format": {"html": {"toc": True}}})
     >>> cfg.metadata
-    {'title': 'Doc wins', 'journal': 'J'}
+    {'title': 'Doc wins', 'journal': {'title': 'J'}}
     >>> cfg.execute, cfg.formats["html"], cfg.formats["docx"]
     ({'echo': False}, {'toc': True}, {})
     """
@@ -109,12 +121,15 @@ def load_config(doc_path: Path, front_matter: dict[str, Any]) -> DocumentConfig:
     project_dir = project_file.parent if project_file.is_file() else None
     merged: dict[str, Any] = {}
     output_dir = None
+    pre_render: tuple[str, ...] = ()
     if project_dir is not None:
         project = _read_yaml(project_file)
         _resolve_paths(project, project_dir, project_file)
-        output = (project.get("project") or {}).get("output-dir")
+        settings = project.get("project") or {}
+        output = settings.get("output-dir")
         if output:
             output_dir = (project_dir / output).resolve()
+        pre_render = _scripts(settings.get("pre-render"), project_file)
         merged = _merge(merged, project)
         for name in project.get("metadata-files") or []:
             extra = _read_yaml(project_dir / name, referenced_by=project_file)
@@ -127,7 +142,17 @@ def load_config(doc_path: Path, front_matter: dict[str, Any]) -> DocumentConfig:
         _resolve_paths(extra, doc_path.parent, doc_path.parent / name)
         merged = _merge(merged, extra)
     merged = _merge(merged, front)
-    return _split(merged, doc_path, project_dir, output_dir)
+    return _split(merged, doc_path, project_dir, output_dir, pre_render)
+
+
+def _scripts(value: Any, source: Path) -> tuple[str, ...]:
+    """`pre-render:` as Quarto reads it: one command or a list of commands."""
+    if value is None:
+        return ()
+    commands = value if isinstance(value, list) else [value]
+    if not all(isinstance(c, str) and c.strip() for c in commands):
+        raise RenderError(f"{source}: project.pre-render must be a command or a list of commands")
+    return tuple(commands)
 
 
 def _read_yaml(path: Path, referenced_by: Path | None = None) -> dict[str, Any]:
@@ -189,7 +214,7 @@ def _check_no_inline_code(value: Any, doc_path: Path, key: str) -> None:
 
 
 def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
-           output_dir: Path | None) -> DocumentConfig:
+           output_dir: Path | None, pre_render: tuple[str, ...]) -> DocumentConfig:
     for key in sorted(_UNSUPPORTED_KEYS & set(merged)):
         raise RenderError(f"{doc_path}: metadata key '{key}' is not supported by the built-in renderer")
     engine = merged.get("engine", "jupyter")
@@ -232,13 +257,20 @@ def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
         for name, supported in FORMAT_OPTIONS.items():
             if key in supported:
                 formats.setdefault(name, {}).setdefault(key, merged[key])
-    partials = formats.get("typst", {}).get("template-partials", [])
-    for partial in partials:
-        if partial.name not in ("typst-template.typ", "typst-show.typ"):
-            raise RenderError(
-                f"{doc_path}: format.typst.template-partials: '{partial.name}' is not supported "
-                "(typst-template.typ and typst-show.typ)"
-            )
+    for name, allowed in _PARTIALS.items():
+        for partial in formats.get(name, {}).get("template-partials", []):
+            if partial.name not in allowed:
+                raise RenderError(
+                    f"{doc_path}: format.{name}.template-partials: '{partial.name}' is not supported "
+                    f"({' and '.join(allowed)})"
+                )
+    journal = merged.get("journal")
+    if journal is not None and not (isinstance(journal, dict) and set(journal) <= _JOURNAL_KEYS):
+        # Quarto's schema: an object, as pandoc's JATS writer reads it.
+        raise RenderError(
+            f"{doc_path}: metadata 'journal' must be an object as in Quarto's schema, e.g. "
+            f"journal: {{title: ...}} (keys: {', '.join(sorted(_JOURNAL_KEYS))})"
+        )
     if str(merged.get("date", "")) in ("today", "now", "last-modified"):
         raise RenderError(
             f"{doc_path}: 'date: {merged['date']}' is not supported by the built-in renderer; "
@@ -255,4 +287,5 @@ def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
         formats=formats,
         project_dir=project_dir,
         output_dir=output_dir,
+        pre_render=pre_render,
     )

@@ -27,15 +27,15 @@ class RenderError(Exception):
 
 
 class GateFailed(RenderError):
-    """The command that had to pass before execution (the gate) failed; it has said why.
+    """A pre-render command (the data checks) failed; it has said why.
 
     Attributes
     ----------
     returncode : int
-        The gate's exit status, which the command line passes on.
+        The command's exit status, which the command line passes on.
     """
 
-    def __init__(self, returncode: int) -> None:
-        super().__init__(f"nothing rendered: the checks before execution failed (exit {returncode}); "
+    def __init__(self, command: str, returncode: int) -> None:
+        super().__init__(f"nothing rendered: the pre-render step '{command}' failed (exit {returncode}); "
                          "earlier outputs are unchanged")
         self.returncode = returncode

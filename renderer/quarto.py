@@ -56,33 +56,69 @@ def find_quarto() -> tuple[str, tuple[int, ...]] | None:
     return executable, version
 
 
+def quarto_engines(executable: str, version_text: str) -> str:
+    """What renders under Quarto, for the report's provenance: Quarto and the Pandoc and Typst it runs."""
+    parts = []
+    for tool, name in (("pandoc", "Pandoc"), ("typst", "Typst")):
+        try:
+            proc = subprocess.run([executable, tool, "--version"], capture_output=True, text=True,
+                                  timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        match = re.search(r"\d+\.\d+(?:\.\d+)?", proc.stdout)
+        if proc.returncode == 0 and match:
+            parts.append(f"{name} {match.group(0)}")
+    return f"Quarto {version_text}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def quarto_message(output: str) -> str:
+    """Quarto's own error text: colours and the JavaScript stack trace removed, the rest kept whole.
+
+    Examples
+    --------
+    >>> quarto_message("\\x1b[31mERROR: Validation of metadata file study.yml failed.\\x1b[39m\\n"
+    ...                "(line 17) Field journal must be an object\\n"
+    ...                "Stack trace:\\n    at validate (file:///q/quarto.js:1:2)\\n")
+    'ERROR: Validation of metadata file study.yml failed.\\n(line 17) Field journal must be an object'
+    """
+    lines = []
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines():
+        if line.strip() == "Stack trace:" or re.match(r"\s+at \S", line):
+            continue
+        lines.append(line.rstrip())
+    return "\n".join(lines).strip()
+
+
 def render_with_quarto(executable: str, doc_path: Path, formats: list[str], staging: Path,
-                       engines: str = "Quarto") -> None:
+                       output_dir: Path, engines: str = "Quarto") -> None:
     """Run ``quarto render`` for ``formats`` into ``staging``.
 
-    Quarto's kernel runs ``sys.executable`` (``QUARTO_PYTHON``) and inherits
+    All three formats are one ``--to all`` run (a comma-joined ``--to`` is one
+    unknown format name to Quarto inside a project); a subset is one run per
+    format. Quarto runs the project's pre-render commands itself. Its kernel
+    runs ``sys.executable`` (``QUARTO_PYTHON``) and inherits
     ``REPORT_OUTPUT_DIR=staging``, as the built-in renderer's kernel does.
 
     Raises
     ------
     RenderError
-        If quarto fails or an expected output is missing.
+        If quarto fails (with Quarto's message) or an expected output is missing.
     """
+    runs = [["all"]] if set(formats) == set(QUARTO_FORMATS) else [[f] for f in formats]
     # Quarto before 1.5 takes --output-dir only inside the project: a hidden
     # folder beside the document, emptied into the staging directory.
     with tempfile.TemporaryDirectory(prefix=".quarto-render-", dir=doc_path.parent) as rendered:
         relative = Path(rendered).name
-        command = [
-            executable, "render", str(doc_path),
-            "--to", ",".join(QUARTO_FORMATS[f] for f in formats),
-            "--output-dir", relative,
-        ]
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging),
-               "REPORT_RENDERER": engines}
-        proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-            raise RenderError(f"{doc_path}: quarto render failed (exit {proc.returncode})", detail=tail)
+               "REPORT_RENDERER": engines, "REPORT_VALIDATION_DIR": str(output_dir / "validation")}
+        for run in runs:
+            to = run[0] if run[0] == "all" else QUARTO_FORMATS[run[0]]
+            command = [executable, "render", str(doc_path), "--to", to, "--output-dir", relative]
+            proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True,
+                                  check=False)
+            if proc.returncode != 0:
+                raise RenderError(f"{doc_path}: quarto render --to {to} failed (exit {proc.returncode})",
+                                  detail=quarto_message(proc.stderr + proc.stdout))
         for fmt in formats:
             expected = Path(rendered) / f"{doc_path.stem}.{fmt}"
             if not expected.is_file():

@@ -7,8 +7,11 @@ directory exactly as it was.
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +23,11 @@ from typing import Callable, Iterator
 
 from renderer.assemble import assemble
 from renderer.ast import build_ast, format_ast
-from renderer.config import FORMATS, load_config
+from renderer.config import FORMATS, DocumentConfig, load_config
 from renderer.errors import GateFailed, RenderError
 from renderer.kernel import execute_document
 from renderer.qmd import parse_qmd
-from renderer.quarto import find_quarto, render_with_quarto
+from renderer.quarto import find_quarto, quarto_engines, render_with_quarto
 from renderer.titleblock import normalise_byline
 from renderer.writers import NOT_METADATA, write_docx, write_html, write_pdf
 
@@ -52,7 +55,7 @@ class RenderResult:
 
 def render(doc_path: Path, output_dir: Path | None = None,
            formats: tuple[str, ...] = ("html", "pdf", "docx"), renderer: str = "auto",
-           log: Callable[[str], None] = print, gate: str | None = None) -> RenderResult:
+           log: Callable[[str], None] = print) -> RenderResult:
     """Render ``doc_path`` to ``formats`` in ``output_dir``.
 
     Parameters
@@ -67,11 +70,11 @@ def render(doc_path: Path, output_dir: Path | None = None,
         ``auto`` (Quarto >= 1.4 if on PATH, else built in), ``builtin`` or ``quarto``.
     log : callable
         Receives one line per stage (``"  execute   1.84 s"``).
-    gate : str, optional
-        A shell command, run in the document's folder, that must succeed
-        before any cell runs (the data checks); it prints its own messages.
-        The built-in renderer starts the kernel while it runs; Quarto is
-        started after it.
+
+    The project's ``pre-render`` commands (``_quarto.yml``; the data checks)
+    run before any cell executes, under either renderer: Quarto runs them
+    itself; the built-in renderer runs them as Quarto does and starts its
+    kernel meanwhile.
 
     Returns
     -------
@@ -81,7 +84,7 @@ def render(doc_path: Path, output_dir: Path | None = None,
     ------
     RenderError
         On any failure; nothing has been written then. :class:`GateFailed`
-        when the gate failed.
+        when a pre-render command failed.
 
     Examples
     --------
@@ -105,17 +108,13 @@ def render(doc_path: Path, output_dir: Path | None = None,
     quarto = find_quarto() if renderer in ("auto", "quarto") else None
     if renderer == "quarto" and quarto is None:
         raise RenderError("--renderer quarto: no quarto 1.4 or newer on PATH")
+    config = load_config(doc_path, parse_qmd(doc_path).front_matter)
+    target = Path(output_dir or config.output_dir or doc_path.parent).resolve()
     timings: list[tuple[str, float]] = []
-
-    def run_gate() -> None:
-        if gate is not None:
-            returncode = subprocess.run(gate, shell=True, cwd=doc_path.parent, check=False).returncode
-            if returncode != 0:
-                raise GateFailed(returncode)
 
     def record(name: str, seconds: float) -> None:
         timings.append((name, seconds))
-        log(f"  {name:<9} {seconds:5.2f} s")
+        log(f"  {name:<10} {seconds:5.2f} s")
 
     @contextmanager
     def stage(name: str) -> Iterator[_StageClock]:
@@ -131,26 +130,60 @@ def render(doc_path: Path, output_dir: Path | None = None,
         if quarto is not None:
             executable, version = quarto
             version_text = ".".join(map(str, version))
-            run_gate()
             log(f"renderer: quarto {version_text} ({executable})")
-            target = output_dir
             with stage("quarto"):
-                render_with_quarto(executable, doc_path, list(formats), staging, engines=f"Quarto {version_text}")
+                render_with_quarto(executable, doc_path, list(formats), staging, target,
+                                   engines=quarto_engines(executable, version_text))
             name = "quarto"
         else:
-            def gate_then_announce() -> None:
-                run_gate()
+            def pre_render_then_announce() -> None:
+                start = time.perf_counter()
+                run_pre_render(config, doc_path, target)
+                if config.pre_render:
+                    record("pre-render", time.perf_counter() - start)
                 log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
 
-            target = _render_builtin(doc_path, output_dir, formats, staging, work, stage, record,
-                                     gate_then_announce)
+            _render_builtin(doc_path, config, formats, staging, work, stage, record, pre_render_then_announce)
             name = "builtin"
-        if target is None:
-            target = _default_output_dir(doc_path)
-        outputs = _commit(staging, Path(target).resolve())
+        outputs = _commit(staging, target)
     for path in outputs:
         log(f"  wrote {path}")
     return RenderResult(renderer=name, outputs=tuple(outputs), timings=tuple(timings))
+
+
+def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path) -> None:
+    """Run the project's ``pre-render`` commands as Quarto does.
+
+    In the project folder, in order; a ``.py`` script with this interpreter
+    (Quarto uses ``QUARTO_PYTHON``), a ``.R`` script with Rscript, anything
+    else as a program with its arguments (no shell). Quarto's variables
+    ``QUARTO_PROJECT_OUTPUT_DIR`` and ``QUARTO_PROJECT_INPUT_FILES`` are set.
+
+    Raises
+    ------
+    GateFailed
+        When a command exits non-zero (it has printed why).
+    """
+    if not config.pre_render:
+        return
+    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(output_dir),
+           "QUARTO_PROJECT_INPUT_FILES": str(doc_path.relative_to(config.project_dir)),
+           "REPORT_VALIDATION_DIR": str(output_dir / "validation")}
+    for command in config.pre_render:
+        args = shlex.split(command)
+        suffix = Path(args[0]).suffix.lower()
+        if suffix in (".ts", ".js", ".lua"):
+            raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}': {suffix} scripts "
+                              "are not supported by the built-in renderer (.py, .R or a program)")
+        interpreter = {".py": [sys.executable], ".r": ["Rscript"]}.get(suffix, [])
+        try:
+            returncode = subprocess.run([*interpreter, *args], cwd=config.project_dir, env=env,
+                                        check=False).returncode
+        except OSError as exc:
+            raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}' could not run: "
+                              f"{exc.strerror}") from None
+        if returncode != 0:
+            raise GateFailed(command, returncode)
 
 
 def _builtin_engines() -> str:
@@ -179,15 +212,10 @@ class _StageClock:
         return timed
 
 
-def _default_output_dir(doc_path: Path) -> Path:
-    return load_config(doc_path, parse_qmd(doc_path).front_matter).output_dir or doc_path.parent
-
-
-def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str, ...],
+def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, ...],
                     staging: Path, work: Path, stage: Callable, record: Callable[[str, float], None],
-                    gate: Callable[[], None]) -> Path:
+                    gate: Callable[[], None]) -> None:
     doc = parse_qmd(doc_path)
-    config = load_config(doc_path, doc.front_matter)
     byline = normalise_byline(config.metadata, str(doc_path))
     # The execute stage counts what the document took beyond the gate it overlaps.
     with stage("execute") as clock:
@@ -221,7 +249,6 @@ def _render_builtin(doc_path: Path, output_dir: Path | None, formats: tuple[str,
         futures = {fmt: pool.submit(write, fmt) for fmt in formats}
     for fmt, future in futures.items():
         record(fmt, future.result())
-    return output_dir or config.output_dir or doc_path.parent
 
 
 def _commit(staging: Path, output_dir: Path) -> list[Path]:

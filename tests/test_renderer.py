@@ -8,6 +8,7 @@ printed as their repr, strings without quotes).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -368,7 +369,7 @@ def test_missing_files_are_errors(guarded_output):
         _render(FIXTURES / "reference_doc" / "styled.qmd", guarded_output)
 
 
-# --- the gate: a command (the data checks) that must pass before any cell runs ---------------
+# --- pre-render: the project's commands (the data checks) that must pass before any cell runs --
 
 GATED = """```{python}
 #| label: reads-what-the-gate-wrote
@@ -378,25 +379,43 @@ print(pathlib.Path("gate.txt").read_text().strip())
 """
 
 
-def test_gate_runs_before_the_first_cell(tmp_path):
+def _project(tmp_path: Path, *commands: str) -> Path:
+    """A Quarto project whose _quarto.yml declares ``commands`` as its pre-render step."""
+    listed = "".join(f"\n    - {json.dumps(c)}" for c in commands)
+    (tmp_path / "_quarto.yml").write_text(f"project:\n  type: default\n  pre-render:{listed}\n", encoding="utf-8")
     (tmp_path / "gated.qmd").write_text(GATED, encoding="utf-8")
-    _render(tmp_path / "gated.qmd", tmp_path / "out", formats=("html",), gate="echo checked > gate.txt")
-    assert "checked" in _html(tmp_path / "out" / "gated.html").get_text()
+    return tmp_path / "gated.qmd"
 
 
-def test_failed_gate_renders_nothing_and_passes_its_status_on(tmp_path, guarded_output):
-    (tmp_path / "gated.qmd").write_text(GATED, encoding="utf-8")
+def test_pre_render_runs_before_the_first_cell_as_quarto_runs_it(tmp_path):
+    # A .py script runs with this interpreter, in the project folder, with Quarto's variables.
+    (tmp_path / "check.py").write_text(
+        "import os, pathlib, sys\n"
+        "pathlib.Path('gate.txt').write_text(sys.argv[1] + ' ' + os.environ['QUARTO_PROJECT_INPUT_FILES'])\n",
+        encoding="utf-8",
+    )
+    doc = _project(tmp_path, "check.py checked")
+    _render(doc, tmp_path / "out", formats=("html",))
+    assert "checked gated.qmd" in _html(tmp_path / "out" / "gated.html").get_text()
+
+
+def test_failed_pre_render_renders_nothing_and_passes_its_status_on(tmp_path, guarded_output):
+    doc = _project(tmp_path, "true", "sh -c 'echo rule broken >&2; exit 4'")
     with pytest.raises(GateFailed) as caught:
-        _render(tmp_path / "gated.qmd", guarded_output, gate="echo checked > gate.txt; exit 3")
-    assert caught.value.returncode == 3
+        _render(doc, guarded_output)
+    assert caught.value.returncode == 4
     done = subprocess.run(
-        [sys.executable, "-m", "renderer", str(tmp_path / "gated.qmd"), "--output-dir", str(guarded_output),
-         "--renderer", "builtin", "--gate", "echo 'rule broken' >&2; exit 4"],
+        [sys.executable, "-m", "renderer", str(doc), "--output-dir", str(guarded_output), "--renderer", "builtin"],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert done.returncode == 4
     assert done.stderr.splitlines()[0] == "rule broken"
     assert "nothing rendered" in done.stderr and "execute" not in done.stdout
+
+
+def test_pre_render_scripts_quarto_cannot_run_are_errors(tmp_path, guarded_output):
+    with pytest.raises(RenderError, match=r"pre-render 'check\.ts': \.ts scripts are not supported"):
+        _render(_project(tmp_path, "check.ts"), guarded_output)
 
 
 def test_cli_reports_stages_and_fails_cleanly(tmp_path):
@@ -423,18 +442,33 @@ def test_cli_reports_stages_and_fails_cleanly(tmp_path):
 # --- the quarto path, with a stand-in executable -------------------------------------------
 
 FAKE_QUARTO = """#!{python}
+# A stand-in for `quarto` that keeps Quarto's argument contract: inside a project
+# (a _quarto.yml beside the document) --to takes one format name or `all`; a
+# comma-joined list is one unknown format (Quarto 1.4 to 1.8).
 import json, os, sys
 from pathlib import Path
-if sys.argv[1:] == ["--version"]:
+args = sys.argv[1:]
+if args == ["--version"]:
     print("{version}")
     sys.exit(0)
-Path({log!r}).write_text(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(),
-    "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON"),
-    "REPORT_OUTPUT_DIR": os.environ.get("REPORT_OUTPUT_DIR")}}))
-out = Path(sys.argv[sys.argv.index("--output-dir") + 1])
-stem = Path(sys.argv[2]).stem
-for ext in ("html", "pdf", "docx"):
-    (out / (stem + "." + ext)).write_text("fake " + ext)
+if args[1:] == ["--version"]:  # quarto pandoc --version, quarto typst --version
+    print(args[0] + " 0.1")
+    sys.exit(0)
+calls = Path({log!r})
+logged = json.loads(calls.read_text()) if calls.exists() else []
+logged.append({{"argv": args, "cwd": os.getcwd(), "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON"),
+               "REPORT_OUTPUT_DIR": os.environ.get("REPORT_OUTPUT_DIR")}})
+calls.write_text(json.dumps(logged))
+doc = Path(args[1])
+to = args[args.index("--to") + 1]
+known = {{"html": "html", "typst": "pdf", "docx": "docx"}}
+if (doc.parent / "_quarto.yml").exists() and to != "all" and to not in known:
+    print("ERROR: Unknown format " + to, file=sys.stderr)
+    print("Stack trace:\\n    at render (file:///quarto.js:1:1)", file=sys.stderr)
+    sys.exit(1)
+out = doc.parent / args[args.index("--output-dir") + 1]
+for name in (known.values() if to == "all" else [known[to]]):
+    (out / (doc.stem + "." + name)).write_text("fake " + name)
 """
 
 
@@ -449,8 +483,6 @@ def _fake_quarto(tmp_path: Path, version: str) -> tuple[dict[str, str], Path]:
 
 
 def test_quarto_is_used_when_installed(tmp_path, monkeypatch):
-    import json
-
     env, log = _fake_quarto(tmp_path, "1.6.40")
     monkeypatch.setenv("PATH", env["PATH"])
     doc = FIXTURES / "titleblock" / "abstract.qmd"
@@ -458,10 +490,11 @@ def test_quarto_is_used_when_installed(tmp_path, monkeypatch):
     result = render(doc, tmp_path / "out", renderer="auto", log=lines.append)
     assert result.renderer == "quarto"
     assert lines[0].startswith("renderer: quarto 1.6.40")
-    call = json.loads(log.read_text())
+    (call,) = json.loads(log.read_text())
     staging = call["REPORT_OUTPUT_DIR"]
     argv = call["argv"]
-    assert argv[:5] == ["render", str(doc), "--to", "html,typst,docx", "--output-dir"]
+    # All three formats in one run: --to all (inside a project a comma-joined list is an unknown format).
+    assert argv[:5] == ["render", str(doc), "--to", "all", "--output-dir"]
     # A folder inside the project, relative (Quarto before 1.5 refuses others), gone afterwards.
     assert argv[5].startswith(".quarto-render-") and not (doc.parent / argv[5]).exists()
     assert call["QUARTO_PYTHON"] == sys.executable
@@ -470,14 +503,25 @@ def test_quarto_is_used_when_installed(tmp_path, monkeypatch):
     assert not Path(staging).exists()
 
 
-def test_quarto_runs_only_after_the_gate_passed(tmp_path, monkeypatch):
-    env, log = _fake_quarto(tmp_path, "1.6.40")
+def test_quarto_renders_a_subset_one_format_per_run(tmp_path, monkeypatch):
+    env, log = _fake_quarto(tmp_path, "1.7.34")
     monkeypatch.setenv("PATH", env["PATH"])
-    with pytest.raises(GateFailed):
-        render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", log=lambda line: None, gate="exit 1")
-    assert not log.exists()
-    render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", log=lambda line: None, gate="true")
-    assert log.exists()
+    render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", formats=("pdf", "docx"),
+           log=lambda line: None)
+    assert [call["argv"][3] for call in json.loads(log.read_text())] == ["typst", "docx"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["abstract.docx", "abstract.pdf"]
+
+
+def test_quarto_failure_shows_quartos_message_without_its_stack_trace(tmp_path, monkeypatch):
+    from renderer.quarto import render_with_quarto
+
+    _fake_quarto(tmp_path, "1.7.34")
+    # The stand-in keeps Quarto's contract, so the comma-joined list the old code sent fails here too.
+    monkeypatch.setattr("renderer.quarto.QUARTO_FORMATS", {"html": "html,typst", "pdf": "typst", "docx": "docx"})
+    with pytest.raises(RenderError) as caught:
+        render_with_quarto(str(tmp_path / "bin" / "quarto"), FIXTURES / "titleblock" / "abstract.qmd",
+                           ["html"], tmp_path, tmp_path / "out", engines="test")
+    assert caught.value.detail == "ERROR: Unknown format html,typst"
 
 
 def test_old_quarto_or_builtin_request_uses_builtin(tmp_path, monkeypatch):
