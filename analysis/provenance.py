@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -120,5 +121,17 @@ def provenance(study) -> Provenance:
         versions=package_versions(),
         synthetic=study.is_example,
         code=code_version(study.root),
-        renderer=os.environ.get("REPORT_RENDERER"),
+        renderer=os.environ.get("REPORT_RENDERER") or _bare_quarto(),
     )
+
+
+def _bare_quarto() -> str | None:
+    """"Quarto <version>" when a bare ``quarto render`` runs the document (its kernel has
+    QUARTO_FIG_FORMAT, and QUARTO_BIN_PATH names the installation), else None."""
+    if "QUARTO_FIG_FORMAT" not in os.environ:
+        return None
+    try:
+        version = (Path(os.environ["QUARTO_BIN_PATH"]).parent / "share" / "version").read_text().strip()
+    except (KeyError, OSError):
+        return "Quarto"
+    return f"Quarto {version}"

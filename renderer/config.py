@@ -155,6 +155,18 @@ def _scripts(value: Any, source: Path) -> tuple[str, ...]:
     return tuple(commands)
 
 
+def project_output_dir(doc_path: Path) -> Path | None:
+    """`project: output-dir` of the `_quarto.yml` beside the document, absolute; nothing else is read.
+
+    What Quarto renders, Quarto validates: the built-in renderer's limits do not apply to it.
+    """
+    project_file = Path(doc_path).resolve().parent / "_quarto.yml"
+    if not project_file.is_file():
+        return None
+    output = (_read_yaml(project_file).get("project") or {}).get("output-dir")
+    return (project_file.parent / output).resolve() if output else None
+
+
 def _read_yaml(path: Path, referenced_by: Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         where = f" (named in {referenced_by})" if referenced_by else ""

@@ -65,7 +65,8 @@ def quarto_engines(executable: str, version_text: str) -> str:
                                   timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired):
             continue
-        match = re.search(r"\d+\.\d+(?:\.\d+)?", proc.stdout)
+        # `quarto typst --version` answers on stderr.
+        match = re.search(r"\d+\.\d+(?:\.\d+)?", proc.stdout + proc.stderr)
         if proc.returncode == 0 and match:
             parts.append(f"{name} {match.group(0)}")
     return f"Quarto {version_text}" + (f" ({', '.join(parts)})" if parts else "")

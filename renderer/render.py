@@ -7,6 +7,7 @@ directory exactly as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -21,9 +22,11 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Callable, Iterator
 
+import typst
+
 from renderer.assemble import assemble
 from renderer.ast import build_ast, format_ast
-from renderer.config import FORMATS, DocumentConfig, load_config
+from renderer.config import FORMATS, DocumentConfig, load_config, project_output_dir
 from renderer.errors import GateFailed, RenderError
 from renderer.kernel import execute_document
 from renderer.qmd import parse_qmd
@@ -108,8 +111,7 @@ def render(doc_path: Path, output_dir: Path | None = None,
     quarto = find_quarto() if renderer in ("auto", "quarto") else None
     if renderer == "quarto" and quarto is None:
         raise RenderError("--renderer quarto: no quarto 1.4 or newer on PATH")
-    config = load_config(doc_path, parse_qmd(doc_path).front_matter)
-    target = Path(output_dir or config.output_dir or doc_path.parent).resolve()
+    target = Path(output_dir or project_output_dir(doc_path) or doc_path.parent).resolve()
     timings: list[tuple[str, float]] = []
 
     def record(name: str, seconds: float) -> None:
@@ -136,6 +138,8 @@ def render(doc_path: Path, output_dir: Path | None = None,
                                    engines=quarto_engines(executable, version_text))
             name = "quarto"
         else:
+            config = load_config(doc_path, parse_qmd(doc_path).front_matter)
+
             def pre_render_then_announce() -> None:
                 start = time.perf_counter()
                 run_pre_render(config, doc_path, target)
@@ -189,10 +193,27 @@ def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path) -> 
 def _builtin_engines() -> str:
     """What renders, for the report's provenance line (cells read it as REPORT_RENDERER).
 
-    Package versions, read from metadata: asking pandoc itself costs a tenth of a second.
+    Pandoc's version from package metadata (asking pandoc costs a tenth of a
+    second); Typst's from the compiler itself, since the ``typst`` package's
+    version is not the compiler's (0.15.2 wraps Typst 0.15.1).
     """
     return (f"built-in renderer (Pandoc of pypandoc-binary {package_version('pypandoc_binary')}, "
-            f"Typst {package_version('typst')})")
+            f"Typst {typst_version()})")
+
+
+def typst_version() -> str:
+    """The version of the Typst compiler the PDF writer runs.
+
+    Examples
+    --------
+    >>> import re
+    >>> bool(re.fullmatch(r"\\d+\\.\\d+\\.\\d+", typst_version()))
+    True
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "version.typ"
+        probe.write_text("#metadata(str(sys.version)) <version>", encoding="utf-8")
+        return json.loads(typst.query(str(probe), "<version>", field="value", one=True))
 
 
 class _StageClock:
