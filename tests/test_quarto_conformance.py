@@ -218,3 +218,32 @@ def test_make_report_shows_quartos_own_error_with_its_file_and_line(builds, tmp_
     assert done.returncode != 0
     assert "study.yml" in done.stderr and "journal" in done.stderr and "line" in done.stderr
     assert "    at " not in done.stderr  # Quarto's JavaScript stack trace is left out
+
+
+def test_quarto_preview_runs_the_checks_first_and_serves_the_report(tmp_path):
+    """RStudio's Render button runs `quarto preview`: the data checks gate it too."""
+    import socket
+    import time
+    import urllib.request
+
+    repo = _copy_repo(tmp_path / "preview")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "preview.log"
+    with log.open("w") as sink:
+        preview = subprocess.Popen(
+            [QUARTO, "preview", "report.qmd", "--to", "html", "--no-browse", "--no-watch-inputs",
+             "--port", str(port)],
+            cwd=repo, stdout=sink, stderr=subprocess.STDOUT, env=_quarto_env(repo), start_new_session=True)
+        try:
+            deadline = time.monotonic() + 300
+            while "Browse at" not in log.read_text() and preview.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/report.html", timeout=30).read().decode()
+        finally:
+            os.killpg(preview.pid, 15)
+            preview.wait(timeout=60)
+    output = log.read_text()
+    assert output.index("data checks passed") < output.index("Executing")
+    assert "39.4% (95% CI: 19.1-59.8%)" in " ".join(page.split())
