@@ -26,13 +26,15 @@ FORMAT_OPTIONS = {
              "template-partials"},
     "typst": {"papersize", "margin", "fontsize", "mainfont", "columns", "toc", "toc-depth",
               "section-numbering", "keep-typ", "template-partials"},
-    "docx": {"reference-doc", "toc", "toc-depth", "number-sections"},
+    "docx": {"reference-doc", "toc", "toc-depth", "number-sections", "filters"},
 }
-_PATH_OPTIONS = {"css", "template-partials", "reference-doc"}
-# The partials each format honours. HTML's title-block.html is Quarto's: the
-# built-in renderer prints the same fields (header line, title, authors,
-# affiliations, DOI) from its own template.
+_PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters"}
+# The partials each format honours. HTML's title-block.html and DOCX's
+# docx-title-block.lua filter serve Quarto: the built-in renderer prints the
+# same fields (header line, title, authors, affiliations, DOI) itself. Any
+# other filter or partial is an error, never silently skipped.
 _PARTIALS = {"typst": ("typst-template.typ", "typst-show.typ"), "html": ("title-block.html",)}
+_FILTERS = {"docx": ("docx-title-block.lua",)}
 _EXECUTE_OPTIONS = {"echo", "eval", "include", "output", "warning", "error", "freeze", "cache"}
 # Quarto keys that change output in ways the built-in renderer does not reproduce.
 _UNSUPPORTED_KEYS = {
@@ -269,13 +271,14 @@ def _split(merged: dict[str, Any], doc_path: Path, project_dir: Path | None,
         for name, supported in FORMAT_OPTIONS.items():
             if key in supported:
                 formats.setdefault(name, {}).setdefault(key, merged[key])
-    for name, allowed in _PARTIALS.items():
-        for partial in formats.get(name, {}).get("template-partials", []):
-            if partial.name not in allowed:
-                raise RenderError(
-                    f"{doc_path}: format.{name}.template-partials: '{partial.name}' is not supported "
-                    f"({' and '.join(allowed)})"
-                )
+    for key, allowed_by_format in (("template-partials", _PARTIALS), ("filters", _FILTERS)):
+        for name, allowed in allowed_by_format.items():
+            for partial in formats.get(name, {}).get(key, []):
+                if partial.name not in allowed:
+                    raise RenderError(
+                        f"{doc_path}: format.{name}.{key}: '{partial.name}' is not supported "
+                        f"({' and '.join(allowed)})"
+                    )
     journal = merged.get("journal")
     if journal is not None and not (isinstance(journal, dict) and set(journal) <= _JOURNAL_KEYS):
         # Quarto's schema: an object, as pandoc's JATS writer reads it.

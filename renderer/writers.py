@@ -15,7 +15,7 @@ from renderer.errors import RenderError
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Format options that are pandoc flags or renderer settings, not template variables.
 NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
-                "keep-typ", "template-partials", "reference-doc"}
+                "keep-typ", "template-partials", "reference-doc", "filters"}
 
 
 def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
