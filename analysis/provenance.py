@@ -45,11 +45,11 @@ def generation_time() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def _join(parts: list[str]) -> str:
-    """"a", "a and b", "a, b, and c" as the methods sentence lists them."""
-    if len(parts) < 3:
-        return " and ".join(parts)
-    return ", ".join(parts[:-1]) + ", and " + parts[-1]
+def _join(clauses: list[str]) -> str:
+    """"a", "a, and b", "a, b, and c": independent clauses, each with its own verb."""
+    if len(clauses) < 2:
+        return "".join(clauses)
+    return ", ".join(clauses[:-1]) + ", and " + clauses[-1]
 
 
 def _censoring(endpoint, cutoff) -> str:

@@ -74,6 +74,14 @@ class EndpointResult:
     def at_landmark(self):
         return self.at(self.landmark)
 
+    def landmark_named(self, text: str) -> Landmark:
+        """A declared landmark by its text ("5 years")."""
+        for landmark in self.endpoint.landmarks:
+            if landmark.text == text:
+                return landmark
+        raise KeyError(f"endpoint {self.endpoint.name!r} has no landmark {text!r}; "
+                       f"declared: {', '.join(lm.text for lm in self.endpoint.landmarks) or 'none'}")
+
     def at(self, landmark: Landmark | str):
         """The estimate at a declared landmark, by the landmark or its text ("2 years")."""
         key = landmark.text if isinstance(landmark, Landmark) else landmark

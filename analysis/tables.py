@@ -205,7 +205,8 @@ def _outcome_rows(study: Study, row: OutcomeRow) -> list[Row]:
         result = study.endpoints[row.name]
         at = row.at or result.landmark
         endpoint = result.endpoint
-        default = (f"Cumulative incidence of {endpoint.short} at {at.text} ({endpoint.competing_text} competing)"
+        default = (f"Cumulative incidence of {endpoint.label[0].lower()}{endpoint.label[1:]} at {at.text} "
+                   f"({endpoint.competing_text} competing)"
                    if row.kind == "cumulative_incidence" else f"{at.adjective} {endpoint.label.lower()}, all patients")
         estimate = _estimate_at(result, at)
         return [Row(f"{row.name}@{at.text}", row.label or default, _estimate_text(estimate), estimate, indent)]
