@@ -35,7 +35,10 @@ def close(got, want, tol=1e-6):
 
 @pytest.fixture(scope="module")
 def study() -> Study:
-    return Study(COLON / "study.yml")
+    # `make test` exports DATA (the top-level study's cohort); this study reads its own.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DATA", raising=False)
+        return Study(COLON / "study.yml")
 
 
 def group_results(study, comparison):
