@@ -68,6 +68,8 @@ help: ## List the targets
 $(VENV)/.installed: requirements.lock
 	@rm -rf $(VENV)
 	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
+	@# The engine importable from any study folder (a kernel runs in the study's folder).
+	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/cohort_engine.pth"
 	@touch $@
 
 # The data checks gate the report: _quarto.yml declares them as the project's

@@ -1,4 +1,4 @@
-"""Reading the study settings, the data dictionary and the cohort table.
+"""Reading the data dictionary and the cohort table (the study settings: analysis.config).
 
 The data dictionary (``data/dictionary.yml``) is the single description of the
 cohort's columns: :func:`load_cohort` takes every column's type from it, and
@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -42,23 +41,18 @@ import pandas as pd
 import yaml
 
 __all__ = [
-    "CI_TRANSFORMS",
     "COLUMN_TYPES",
     "CohortLoadError",
     "ColumnSpec",
     "DataDictionary",
     "DictionaryError",
     "LoadProblem",
-    "StudySettings",
-    "StudySettingsError",
     "UnknownColumnWarning",
     "load_cohort",
     "load_dictionary",
-    "load_study",
 ]
 
 COLUMN_TYPES = ("string", "integer", "float", "boolean", "date", "category")
-CI_TRANSFORMS = ("linear", "log", "log-log", "logit", "arcsine")
 
 _TRUE_WORDS = frozenset({"yes", "true"})
 _FALSE_WORDS = frozenset({"no", "false"})
@@ -73,10 +67,6 @@ _MAX_LISTED = 10
 
 class DictionaryError(ValueError):
     """The data dictionary file is missing or malformed."""
-
-
-class StudySettingsError(ValueError):
-    """The ``study:`` block of study.yml is missing a setting or has a bad value."""
 
 
 class UnknownColumnWarning(UserWarning):
@@ -185,10 +175,8 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
     >>> dictionary = load_dictionary("data/dictionary.yml")
     >>> dictionary.names[0]
     'patient_id'
-    >>> dictionary.column("age_years").max, dictionary.column("age_years").max_exclusive
-    (18, True)
-    >>> dictionary.column("sex").values["female"]
-    'Female'
+    >>> sorted({c.type for c in dictionary.columns})
+    ['boolean', 'category', 'date', 'float', 'integer', 'string']
     """
     path = Path(path)
     try:
@@ -235,176 +223,6 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
     if duplicates:
         raise DictionaryError(f"{path}: column(s) named twice: {duplicates}")
     return DataDictionary(columns=tuple(columns), path=path)
-
-
-# -- study settings -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StudySettings:
-    """The ``study:`` block of study.yml.
-
-    Paths are as written in the file (relative to the study file's folder) or,
-    for ``data``, as given in the environment variable ``DATA``. Settings this
-    class does not name (added for a later study) are kept in ``extra`` and
-    read as attributes too (``settings.blast_threshold_pct``).
-    """
-
-    data: Path
-    dictionary: Path
-    example_data: Path | None
-    sheet: str | None
-    window_start: dt.date
-    window_end: dt.date
-    cutoff_date: dt.date
-    landmark_days: float
-    ci_transform: str
-    conf_level: float
-    mrd_threshold_pct: float
-    landmark_label: str | None = None
-    word_limit: int | None = None
-    # How every date in the report prints (strftime): the abstract's, the methods' and the footer's.
-    date_format: str = "%d.%m.%Y"
-    sos_landmark_days: float | None = None
-    definitions: Mapping[str, Any] = field(default_factory=dict)
-    characteristics: tuple[str, ...] = ()
-    response: Mapping[str, Any] = field(default_factory=dict)
-    comparisons: tuple[Mapping[str, Any], ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called for names that are not fields; dunder lookups (copy,
-        # pickle) must fail normally before ``extra`` exists.
-        if name.startswith("__") or name == "extra":
-            raise AttributeError(name)
-        try:
-            return self.extra[name]
-        except KeyError:
-            raise AttributeError(f"study.yml has no setting study.{name}") from None
-
-    def parameters(self) -> dict[str, Any]:
-        """The scalar settings by name, for ``@name`` in the definitions' expressions."""
-        settings = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "extra"}
-        settings.update(self.extra)
-        return {
-            name: value
-            for name, value in settings.items()
-            if isinstance(value, (int, float, str, dt.date)) and not isinstance(value, bool)
-        }
-
-
-_REQUIRED_SETTINGS = (
-    "data",
-    "dictionary",
-    "window_start",
-    "window_end",
-    "cutoff_date",
-    "landmark_days",
-    "ci_transform",
-    "conf_level",
-    "mrd_threshold_pct",
-)
-
-
-def _setting_date(path: Path, block: dict, name: str) -> dt.date:
-    value = block[name]
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise StudySettingsError(f"{path}: study.{name} must be a date YYYY-MM-DD, got {value!r}") from None
-
-
-def _setting_number(path: Path, block: dict, name: str, kind: type = float) -> Any:
-    value = block[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StudySettingsError(f"{path}: study.{name} must be a number, got {value!r}")
-    if kind is int and value != int(value):
-        raise StudySettingsError(f"{path}: study.{name} must be a whole number, got {value!r}")
-    return kind(value)
-
-
-def load_study(path: str | Path = "study.yml") -> StudySettings:
-    """Read the study settings, the ``study:`` block of study.yml.
-
-    The environment variable ``DATA``, when set and not empty, replaces the
-    ``data`` setting (``DATA=other.csv make report``).
-
-    Parameters
-    ----------
-    path : str or Path
-        The study file.
-
-    Returns
-    -------
-    StudySettings
-
-    Raises
-    ------
-    StudySettingsError
-        Missing file or setting, a value of the wrong kind, a study window that
-        ends before it starts or after the cut-off, an unknown CI transform.
-
-    Examples
-    --------
-    >>> settings = load_study("study.yml")
-    >>> settings.landmark_days, settings.ci_transform
-    (730.5, 'linear')
-    >>> settings.window_start <= settings.window_end <= settings.cutoff_date
-    True
-    """
-    path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StudySettingsError(f"{path}: study file not found") from None
-    except yaml.YAMLError as error:
-        raise StudySettingsError(f"{path}: not valid YAML: {error}") from None
-    block = document.get("study") if isinstance(document, dict) else None
-    if not isinstance(block, dict):
-        raise StudySettingsError(f"{path}: expected a 'study:' block")
-    missing = [name for name in _REQUIRED_SETTINGS if block.get(name) is None]
-    if missing:
-        raise StudySettingsError(f"{path}: study.{missing[0]} is missing" + (f" (also {missing[1:]})" if missing[1:] else ""))
-
-    data = os.environ.get("DATA") or block["data"]
-    settings = StudySettings(
-        data=Path(data),
-        dictionary=Path(block["dictionary"]),
-        example_data=Path(block["example_data"]) if block.get("example_data") else None,
-        sheet=str(block["sheet"]) if block.get("sheet") is not None else None,
-        window_start=_setting_date(path, block, "window_start"),
-        window_end=_setting_date(path, block, "window_end"),
-        cutoff_date=_setting_date(path, block, "cutoff_date"),
-        landmark_days=_setting_number(path, block, "landmark_days"),
-        landmark_label=str(block["landmark_label"]) if block.get("landmark_label") is not None else None,
-        ci_transform=str(block["ci_transform"]),
-        conf_level=_setting_number(path, block, "conf_level"),
-        mrd_threshold_pct=_setting_number(path, block, "mrd_threshold_pct"),
-        word_limit=_setting_number(path, block, "word_limit", int) if block.get("word_limit") is not None else None,
-        date_format=str(block.get("date_format") or StudySettings.date_format),
-        sos_landmark_days=(
-            _setting_number(path, block, "sos_landmark_days") if block.get("sos_landmark_days") is not None else None
-        ),
-        definitions=dict(block.get("definitions") or {}),
-        characteristics=tuple(block.get("characteristics") or ()),
-        response=dict(block.get("response") or {}),
-        comparisons=tuple(block.get("comparisons") or ()),
-        extra={k: v for k, v in block.items() if k not in StudySettings.__dataclass_fields__},
-    )
-    if not settings.window_start <= settings.window_end <= settings.cutoff_date:
-        raise StudySettingsError(
-            f"{path}: expected window_start <= window_end <= cutoff_date, got "
-            f"{settings.window_start}, {settings.window_end}, {settings.cutoff_date}"
-        )
-    if settings.ci_transform not in CI_TRANSFORMS:
-        raise StudySettingsError(f"{path}: study.ci_transform must be one of {CI_TRANSFORMS}, got {settings.ci_transform!r}")
-    if not 0 < settings.conf_level < 1:
-        raise StudySettingsError(f"{path}: study.conf_level must be between 0 and 1, got {settings.conf_level}")
-    return settings
 
 
 # -- the cohort table ---------------------------------------------------------
@@ -638,10 +456,8 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     --------
     >>> dictionary = load_dictionary("data/dictionary.yml")
     >>> cohort = load_cohort("tests/fixtures/valid_cohort.csv", dictionary)
-    >>> cohort.loc[0, "patient_id"], cohort["age_years"].dtype, cohort["ino_doses"].dtype
-    ('INO-001', dtype('float64'), Int64Dtype())
-    >>> cohort["hsct_date"].dtype, cohort["hsct_after_ino"].dtype
-    (dtype('<M8[ns]'), BooleanDtype)
+    >>> sorted({spec.type: str(cohort[spec.name].dtype) for spec in dictionary.columns}.items())[:4]
+    [('boolean', 'boolean'), ('category', 'object'), ('date', 'datetime64[ns]'), ('float', 'float64')]
     """
     path = Path(path)
     if not path.is_file():

@@ -213,7 +213,7 @@ class CumulativeIncidence:
 
         Examples
         --------
-        >>> ci = CumulativeIncidence().fit([2, 4, 4, 6], [1, 2, 1, 0], label="SOS")
+        >>> ci = CumulativeIncidence().fit([2, 4, 4, 6], [1, 2, 1, 0], label="relapse")
         >>> ci.table_[["n_risk", "n_event", "n_competing", "n_censor"]].values.tolist()
         [[4, 1, 0, 0], [3, 1, 1, 0], [1, 0, 0, 1]]
         """

@@ -23,6 +23,10 @@ __all__ = [
     "category_counts",
     "ContinuousSummary",
     "summarize_continuous",
+    "GroupTest",
+    "categorical_test",
+    "continuous_test",
+    "fisher_exact_test",
 ]
 
 _PROPORTION_METHODS = {
@@ -153,7 +157,7 @@ def count_true(mask: pd.Series, label: str | None = None, among: pd.Series | Non
     label : str, optional
         Stored in the Count.
     among : pandas.Series of bool, optional
-        The denominator rows (same index as ``mask``), e.g. HSCT recipients.
+        The denominator rows (same index as ``mask``), e.g. transplant recipients.
         Default: rows where ``mask`` is not missing. Within ``among`` the mask
         must not be missing.
 
@@ -163,10 +167,10 @@ def count_true(mask: pd.Series, label: str | None = None, among: pd.Series | Non
 
     Examples
     --------
-    >>> sos = pd.Series([True, False, pd.NA, True], dtype="boolean")
-    >>> hsct = pd.Series([True, True, False, True], dtype="boolean")
-    >>> count_true(sos, "SOS", among=hsct)
-    Count(count=2, denominator=3, label='SOS')
+    >>> infection = pd.Series([True, False, pd.NA, True], dtype="boolean")
+    >>> transplanted = pd.Series([True, True, False, True], dtype="boolean")
+    >>> count_true(infection, "Infection", among=transplanted)
+    Count(count=2, denominator=3, label='Infection')
     """
     mask = pd.Series(mask)
     if among is None:
@@ -287,3 +291,135 @@ def summarize_continuous(x) -> ContinuousSummary:
         mean=float(present.mean()),
         sd=float(present.std(ddof=1)) if present.size > 1 else float("nan"),
     )
+
+
+# -- tests between groups (gtsummary's add_p defaults) ------------------------------
+
+# R's fisher.test counts tables whose probability is within this relative
+# tolerance of the observed one as "as extreme".
+_FISHER_REL_ERR = 1 + 1e-7
+# Tables enumerated at most by the exact r x c Fisher test before it gives up.
+_FISHER_MAX_TABLES = 2_000_000
+
+
+@dataclass(frozen=True)
+class GroupTest:
+    """A test of "no difference between groups": its name, statistic, degrees of freedom and p-value."""
+
+    test: str
+    statistic: float | None
+    df: int | None
+    p: float
+
+
+def _log_factorial(n) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return gammaln(np.asarray(n, dtype=float) + 1)
+
+
+def fisher_exact_test(table) -> GroupTest:
+    """Fisher's exact test of an r x c table, two-sided as R's ``fisher.test``.
+
+    Every table with the observed margins is enumerated; tables no more likely
+    than the observed one count (within R's relative tolerance 1e-7).
+
+    Examples
+    --------
+    >>> round(fisher_exact_test([[1, 2, 9], [4, 5, 1]]).p, 6)  # R: fisher.test -> 0.008395629
+    0.008396
+    """
+    observed = np.asarray(table, dtype=np.int64)
+    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    if observed.ndim != 2 or min(observed.shape) < 2:
+        return GroupTest("Fisher's exact test", None, None, 1.0)
+    rows, columns = observed.sum(axis=1), observed.sum(axis=0)
+    total = int(rows.sum())
+    constant = _log_factorial(rows).sum() + _log_factorial(columns).sum() - _log_factorial(total)
+
+    def log_probability(cells: np.ndarray) -> float:
+        return float(constant - _log_factorial(cells).sum())
+
+    target = log_probability(observed) + np.log(_FISHER_REL_ERR)
+    p, enumerated = 0.0, 0
+    # Fill column by column: each column's counts are bounded by what the rows still need.
+    stack = [(0, rows.copy(), [])]
+    while stack:
+        j, remaining, filled = stack.pop()
+        if j == len(columns) - 1:
+            enumerated += 1
+            if enumerated > _FISHER_MAX_TABLES:
+                raise ValueError("Fisher's exact test: too many tables to enumerate; use the chi-square test")
+            cells = np.column_stack([*filled, remaining]) if filled else remaining[:, None]
+            value = log_probability(cells)
+            if value <= target:
+                p += np.exp(value)
+            continue
+        for column in _compositions(int(columns[j]), remaining):
+            stack.append((j + 1, remaining - column, [*filled, column]))
+    return GroupTest("Fisher's exact test", None, None, float(min(1.0, p)))
+
+
+def _compositions(total: int, bounds: np.ndarray):
+    """Every vector of non-negative integers with this sum, each entry within its bound."""
+    if len(bounds) == 1:
+        if total <= bounds[0]:
+            yield np.array([total], dtype=np.int64)
+        return
+    rest = int(bounds[1:].sum())
+    for first in range(max(0, total - rest), min(total, int(bounds[0])) + 1):
+        for tail in _compositions(total - first, bounds[1:]):
+            yield np.concatenate([[first], tail])
+
+
+def categorical_test(table) -> GroupTest:
+    """Chi-square test without continuity correction, or Fisher's exact test when an expected count is below 5.
+
+    gtsummary's default for categorical rows of ``tbl_summary(by=) |> add_p()``.
+    ``table`` has one row per category and one column per group.
+
+    Examples
+    --------
+    >>> result = categorical_test([[20, 30], [25, 25]])  # R: chisq.test(correct=FALSE): X2 1.0101, p 0.3149
+    >>> result.test, round(result.statistic, 4), result.df, round(result.p, 4)
+    ("Pearson's chi-square test", 1.0101, 1, 0.3149)
+    """
+    observed = np.asarray(table, dtype=float)
+    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    if min(observed.shape) < 2:
+        return GroupTest("Pearson's chi-square test", None, None, 1.0)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    if (expected < 5).any():
+        return fisher_exact_test(observed.astype(np.int64))
+    statistic, p, df, _ = stats.chi2_contingency(observed, correction=False)
+    return GroupTest("Pearson's chi-square test", float(statistic), int(df), float(p))
+
+
+def continuous_test(samples) -> GroupTest:
+    """Wilcoxon rank-sum test for two groups, Kruskal-Wallis for more; gtsummary's defaults.
+
+    The Wilcoxon test is exact for fewer than 50 patients per group without
+    ties and otherwise normal with continuity and tie corrections, as R's
+    ``wilcox.test``.
+
+    Examples
+    --------
+    >>> round(continuous_test([[1.1, 2.2, 3.3], [4.4, 5.5, 6.6]]).p, 4)  # R: wilcox.test -> 0.1
+    0.1
+    """
+    groups = [np.asarray(s, dtype=float) for s in samples]
+    groups = [g[~np.isnan(g)] for g in groups]
+    groups = [g for g in groups if g.size]
+    if len(groups) < 2:
+        return GroupTest("Kruskal-Wallis test", None, None, 1.0)
+    pooled = np.concatenate(groups)
+    if np.unique(pooled).size == 1:
+        return GroupTest("Kruskal-Wallis test" if len(groups) > 2 else "Wilcoxon rank-sum test", None, None, 1.0)
+    if len(groups) == 2:
+        x, y = groups
+        exact = x.size < 50 and y.size < 50 and np.unique(pooled).size == pooled.size
+        result = stats.mannwhitneyu(x, y, alternative="two-sided", use_continuity=True,
+                                    method="exact" if exact else "asymptotic")
+        return GroupTest("Wilcoxon rank-sum test", float(result.statistic), None, float(result.pvalue))
+    result = stats.kruskal(*groups)
+    return GroupTest("Kruskal-Wallis test", float(result.statistic), len(groups) - 1, float(result.pvalue))

@@ -1,44 +1,40 @@
-"""Time-to-event endpoints derived from the cohort's dates.
+"""Time-to-event data of a declared endpoint, derived from the cohort's columns.
 
-Each function reads the typed cohort table (one row per patient, columns as in
-data/dictionary.yml: dates datetime64, booleans pandas "boolean", categories
-strings) and returns a :class:`TimeToEventData`: for every patient in the
-endpoint's population, days from the origin to the first event, or to the end
-of follow-up when there is none, and what ended the interval.
+An endpoint (:class:`analysis.config.Endpoint`) is data, not code, as in
+pharmaverse admiral's ``derive_param_tte``: an origin date, event sources (a
+date column, counted where an optional condition holds), a censoring date,
+optional competing event sources and an optional population. The earliest
+event wins (ties: events of interest before competing events, then the order
+listed); a patient without one is censored at the censoring date. With a data
+cut-off, events after it are ignored, follow-up stops at it, and patients
+whose origin lies after it are not yet in the population.
 
-End of follow-up is the date of death for patients who died, otherwise the last
-contact. With a cut-off date, events after it are ignored and follow-up stops
-at it: the analysis sees the data as known on the cut-off date. Dates that make
-an interval impossible (an event before the origin, a relapse after the end of
-follow-up, a death without a date) raise ValueError naming column, rule and
-patients.
+An endpoint can also arrive as a time column (days) and a status column, as
+trial exports deliver it; a competing endpoint then takes a second time and
+status pair, and the earlier event wins.
+
+Dates that make an interval impossible (an event before the origin or after
+the censoring date, an event whose condition holds without a date) raise
+ValueError naming column, rule and patients; the data checks stop such data
+before the report is built.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "CENSORED",
-    "EVENT_OF_INTEREST",
-    "COMPETING_EVENT",
-    "TimeToEventData",
-    "overall_survival",
-    "event_free_survival",
-    "sos_after_hsct",
-    "relapse_after_remission",
-]
+from analysis.config import Endpoint, StatusSource
+
+__all__ = ["CENSORED", "COMPETING_EVENT", "EVENT_OF_INTEREST", "TimeToEventData", "time_to_event"]
 
 CENSORED = 0
 EVENT_OF_INTEREST = 1
 COMPETING_EVENT = 2
-
-_RESPONSES = {"mrd_negative_remission", "no_mrd_negative_remission", "not_evaluable"}
-_VITAL_STATUSES = {"alive", "dead"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,9 +44,7 @@ class TimeToEventData:
     Attributes
     ----------
     name : str
-        Endpoint name, e.g. "overall survival".
-    definition : str
-        One plain sentence for the methods section.
+        Endpoint name, as declared.
     patient_id : pandas.Series
         Patient IDs, indexed like the cohort rows in the endpoint's population.
     time_days : numpy.ndarray of float
@@ -61,16 +55,13 @@ class TimeToEventData:
     """
 
     name: str
-    definition: str
     patient_id: pd.Series
     time_days: np.ndarray
     event: np.ndarray
 
     def __post_init__(self):
         if not len(self.patient_id) == self.time_days.size == self.event.size:
-            raise ValueError(
-                f"{self.name}: patient_id, time_days and event must have one value per patient"
-            )
+            raise ValueError(f"{self.name}: patient_id, time_days and event must have one value per patient")
         for array in (self.time_days, self.event):
             array.setflags(write=False)
 
@@ -89,16 +80,17 @@ def _fail(column: str, rule: str, cohort: pd.DataFrame, bad: pd.Series) -> None:
         raise ValueError(f"cohort column {column!r}: rule '{rule}' fails for patient(s) {shown}")
 
 
-def _require_columns(cohort: pd.DataFrame, columns: list[str], dates: list[str]) -> None:
-    missing = [c for c in ["patient_id", *columns, *dates] if c not in cohort.columns]
+def _require_columns(cohort: pd.DataFrame, endpoint: Endpoint) -> None:
+    missing = [c for c in ("patient_id", *endpoint.columns) if c not in cohort.columns]
     if missing:
-        raise ValueError(f"cohort table lacks column(s) {missing} (see data/dictionary.yml)")
-    for column in dates:
-        if not pd.api.types.is_datetime64_any_dtype(cohort[column]):
-            raise TypeError(
-                f"cohort column {column!r} must be dates (datetime64), got {cohort[column].dtype}; "
-                "load the cohort with its data dictionary"
-            )
+        raise ValueError(f"endpoint {endpoint.name!r}: the cohort table lacks column(s) {missing}")
+    if endpoint.from_dates:
+        for column in endpoint.columns:
+            if not pd.api.types.is_datetime64_any_dtype(cohort[column]):
+                raise TypeError(
+                    f"cohort column {column!r} must be dates (datetime64), got {cohort[column].dtype}; "
+                    "load the cohort with its data dictionary"
+                )
 
 
 def _cutoff(cutoff_date) -> pd.Timestamp | None:
@@ -109,42 +101,6 @@ def _cutoff(cutoff_date) -> pd.Timestamp | None:
         if not pd.isna(cutoff):
             return cutoff
     raise ValueError(f"cutoff_date must be a date, got {cutoff_date!r}")
-
-
-def _codes(cohort: pd.DataFrame, column: str, allowed: set[str]) -> pd.Series:
-    values = cohort[column].astype("string")
-    _fail(column, f"value is one of {sorted(allowed)}", cohort, ~values.isin(allowed) | values.isna())
-    return values
-
-
-def _flag(cohort: pd.DataFrame, column: str, rows: pd.Series | None = None) -> pd.Series:
-    """A boolean column as plain bool; missing is an error (within ``rows``)."""
-    values = cohort[column].astype("boolean")
-    within = pd.Series(True, index=cohort.index) if rows is None else rows
-    _fail(column, "yes or no must be given", cohort, values.isna() & within)
-    return values.fillna(False).astype(bool)
-
-
-def _follow_up(cohort: pd.DataFrame, origin: str, cutoff: pd.Timestamp | None) -> tuple[pd.Series, pd.Series]:
-    """Death date (NaT if none) and end of follow-up (death or last contact)."""
-    dead = _codes(cohort, "vital_status", _VITAL_STATUSES) == "dead"
-    death = cohort["death_date"]
-    _fail("death_date", "given when vital_status is dead", cohort, dead & death.isna())
-    _fail("death_date", "empty when vital_status is alive", cohort, ~dead & death.notna())
-    _fail(origin, "date given", cohort, cohort[origin].isna())
-    _fail("last_contact_date", "date given", cohort, cohort["last_contact_date"].isna())
-    end = death.where(dead, cohort["last_contact_date"])
-    _fail("death_date", f"on or after {origin}", cohort, death < cohort[origin])
-    _fail("last_contact_date", f"on or after {origin}", cohort, cohort["last_contact_date"] < cohort[origin])
-    if cutoff is not None:
-        _fail(origin, f"on or before the cut-off date {cutoff.date()}", cohort, cohort[origin] > cutoff)
-    return death, end
-
-
-def _check_event_date(cohort: pd.DataFrame, column: str, origin: str, end: pd.Series) -> None:
-    date = cohort[column]
-    _fail(column, f"on or after {origin}", cohort, date < cohort[origin])
-    _fail(column, "on or before the end of follow-up (death or last contact)", cohort, date > end)
 
 
 def _first_event(
@@ -172,229 +128,110 @@ def _first_event(
     return np.where(has_event, first_days, censor_days), np.where(has_event, codes, CENSORED)
 
 
-def _censoring_phrase(cutoff: pd.Timestamp | None) -> str:
-    if cutoff is None:
-        return "censored at last contact"
-    return "censored at last contact or at the data cut-off, whichever came first"
+def _evaluate(cohort: pd.DataFrame, expression: str) -> pd.Series:
+    return pd.Series(cohort.eval(expression, engine="python"), index=cohort.index)
 
 
-def overall_survival(cohort: pd.DataFrame, cutoff_date=None) -> TimeToEventData:
-    """Overall survival from the first InO dose.
+def _from_dates(cohort: pd.DataFrame, endpoint: Endpoint, cutoff, condition) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    origin_column = endpoint.origin
+    rows = pd.Series(True, index=cohort.index)
+    if endpoint.population is not None:
+        rows = condition(endpoint.population).fillna(False).astype(bool)
+    _fail(origin_column, "date given", cohort, rows & cohort[origin_column].isna())
+    if cutoff is not None:
+        rows &= cohort[origin_column] <= cutoff
+    patients = cohort.loc[rows]
+    origin, end = patients[origin_column], patients[endpoint.censor]
+    _fail(endpoint.censor, "date given", patients, end.isna())
+    candidates = []
+    for code, sources in ((EVENT_OF_INTEREST, endpoint.events), (COMPETING_EVENT, endpoint.competing)):
+        for source in sources:
+            date = patients[source.date]
+            if source.where is not None:
+                holds = condition(source.where)[rows].fillna(False).astype(bool)
+                _fail(source.date, f"given when {source.where}", patients, holds & date.isna())
+                date = date.where(holds)
+            _fail(source.date, f"on or after {origin_column}", patients, date < origin)
+            _fail(source.date, f"on or before {endpoint.censor}", patients, date > end)
+            candidates.append((code, date))
+    _fail(endpoint.censor, f"on or after {origin_column}", patients, end < origin)
+    time, code = _first_event(origin, end, cutoff, candidates)
+    return patients, time, code
+
+
+def _status(patients: pd.DataFrame, source: StatusSource) -> tuple[np.ndarray, np.ndarray]:
+    time, status = patients[source.time], patients[source.status]
+    _fail(source.time, "time given", patients, time.isna())
+    _fail(source.time, "time >= 0", patients, time < 0)
+    _fail(source.status, "status given", patients, status.isna())
+    values = status.astype(object).isin(list(source.event_values))
+    return time.to_numpy(dtype=float), values.to_numpy(dtype=bool)
+
+
+def _from_status(cohort: pd.DataFrame, endpoint: Endpoint, condition) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rows = pd.Series(True, index=cohort.index)
+    if endpoint.population is not None:
+        rows = condition(endpoint.population).fillna(False).astype(bool)
+    patients = cohort.loc[rows]
+    time, event = _status(patients, endpoint.status_event)
+    code = np.where(event, EVENT_OF_INTEREST, CENSORED)
+    if endpoint.status_competing is not None:
+        # The earlier event wins (the event of interest on a tie); without
+        # either, the patient is censored at the endpoint's own time.
+        other_time, other = _status(patients, endpoint.status_competing)
+        competing_first = other & (~event | (other_time < time))
+        time = np.where(competing_first, other_time, time)
+        code = np.where(competing_first, COMPETING_EVENT, code)
+    return patients, time, code
+
+
+def time_to_event(
+    cohort: pd.DataFrame,
+    endpoint: Endpoint,
+    cutoff_date=None,
+    condition: Callable[[str], pd.Series] | None = None,
+) -> TimeToEventData:
+    """Per-patient time and event of a declared endpoint.
 
     Parameters
     ----------
     cohort : pandas.DataFrame
-        Typed cohort table.
+        Typed cohort table (one row per patient).
+    endpoint : Endpoint
+        The declaration (see :mod:`analysis.config`).
     cutoff_date : date-like, optional
-        Data cut-off: deaths after it are ignored, follow-up stops at it.
+        Data cut-off, for endpoints from dates.
+    condition : callable, optional
+        Turns a population or event condition (a definition's name or an
+        expression) into one bool per patient; default: a pandas expression.
 
     Returns
     -------
     TimeToEventData
-        All patients; event True = death from any cause.
+        Event True/False, or 0/1/2 codes when the endpoint has competing events.
 
     Examples
     --------
+    >>> from analysis.config import Endpoint, EventSource
+    >>> os_ = Endpoint(name="os", label="Overall survival", short="OS", description=None, unit="months",
+    ...                landmarks=(), origin="start", events=(EventSource("death", "status == 'dead'"),),
+    ...                censor="last_contact")
     >>> cohort = pd.DataFrame({
     ...     "patient_id": ["AB-001", "AB-002"],
-    ...     "ino_start_date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
-    ...     "vital_status": ["dead", "alive"],
-    ...     "death_date": pd.to_datetime(["2020-01-31", None]),
-    ...     "last_contact_date": pd.to_datetime(["2020-01-31", "2020-03-01"])})
-    >>> os_ = overall_survival(cohort)
-    >>> os_.time_days.tolist(), os_.event.tolist()
+    ...     "start": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+    ...     "status": ["dead", "alive"],
+    ...     "death": pd.to_datetime(["2020-01-31", None]),
+    ...     "last_contact": pd.to_datetime(["2020-01-31", "2020-03-01"])})
+    >>> data = time_to_event(cohort, os_)
+    >>> data.time_days.tolist(), data.event.tolist()
     ([30.0, 60.0], [True, False])
     """
-    origin = "ino_start_date"
-    _require_columns(cohort, ["vital_status"], [origin, "death_date", "last_contact_date"])
-    cutoff = _cutoff(cutoff_date)
-    death, end = _follow_up(cohort, origin, cutoff)
-    time, code = _first_event(cohort[origin], end, cutoff, [(EVENT_OF_INTEREST, death)])
-    return TimeToEventData(
-        name="overall survival",
-        definition=f"from the first InO dose to death from any cause, {_censoring_phrase(cutoff)}",
-        patient_id=cohort["patient_id"].copy(),
-        time_days=time,
-        event=code == EVENT_OF_INTEREST,
-    )
-
-
-def event_free_survival(cohort: pd.DataFrame, cutoff_date=None) -> TimeToEventData:
-    """Event-free survival from the first InO dose.
-
-    Events: no MRD-negative remission after InO (an event at day 0, the usual
-    pediatric convention), relapse or progression, death from any cause.
-    Patients not evaluable for response (no detectable disease at InO) start
-    in remission and can fail only by relapse or death.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        Typed cohort table.
-    cutoff_date : date-like, optional
-        Data cut-off: events after it are ignored, follow-up stops at it.
-
-    Returns
-    -------
-    TimeToEventData
-        All patients; event True = any of the events above.
-
-    Examples
-    --------
-    >>> cohort = pd.DataFrame({
-    ...     "patient_id": ["AB-001", "AB-002"],
-    ...     "ino_start_date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
-    ...     "response": ["no_mrd_negative_remission", "mrd_negative_remission"],
-    ...     "relapse_date": pd.to_datetime([None, "2020-04-10"]),
-    ...     "vital_status": ["alive", "alive"],
-    ...     "death_date": pd.to_datetime([None, None]),
-    ...     "last_contact_date": pd.to_datetime(["2020-06-01", "2020-06-01"])})
-    >>> efs = event_free_survival(cohort)
-    >>> efs.time_days.tolist(), efs.event.tolist()
-    ([0.0, 100.0], [True, True])
-    """
-    origin = "ino_start_date"
-    _require_columns(cohort, ["vital_status", "response"], [origin, "relapse_date", "death_date", "last_contact_date"])
-    cutoff = _cutoff(cutoff_date)
-    death, end = _follow_up(cohort, origin, cutoff)
-    _check_event_date(cohort, "relapse_date", origin, end)
-    no_remission = _codes(cohort, "response", _RESPONSES) == "no_mrd_negative_remission"
-    induction_failure = cohort[origin].where(no_remission.to_numpy(dtype=bool))
-    time, code = _first_event(
-        cohort[origin],
-        end,
-        cutoff,
-        [(EVENT_OF_INTEREST, induction_failure), (EVENT_OF_INTEREST, cohort["relapse_date"]),
-         (EVENT_OF_INTEREST, death)],
-    )
-    return TimeToEventData(
-        name="event-free survival",
-        definition=(
-            "from the first InO dose to the first of: no MRD-negative remission after InO "
-            "(counted as an event at day 0), relapse or progression, or death from any cause, "
-            f"{_censoring_phrase(cutoff)}; patients without detectable disease at InO entered in remission"
-        ),
-        patient_id=cohort["patient_id"].copy(),
-        time_days=time,
-        event=code == EVENT_OF_INTEREST,
-    )
-
-
-def sos_after_hsct(cohort: pd.DataFrame, cutoff_date=None) -> TimeToEventData:
-    """Sinusoidal obstruction syndrome after allogeneic HSCT, with death as competing event.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        Typed cohort table.
-    cutoff_date : date-like, optional
-        Data cut-off: patients transplanted after it are left out, events
-        after it are ignored, follow-up stops at it.
-
-    Returns
-    -------
-    TimeToEventData
-        HSCT recipients only, origin the HSCT date; event codes 1 SOS,
-        2 death without SOS, 0 censored.
-
-    Examples
-    --------
-    >>> cohort = pd.DataFrame({
-    ...     "patient_id": ["AB-001", "AB-002", "AB-003"],
-    ...     "ino_start_date": pd.to_datetime(["2020-01-01"] * 3),
-    ...     "hsct_after_ino": pd.array([True, True, False], dtype="boolean"),
-    ...     "hsct_date": pd.to_datetime(["2020-03-01", "2020-03-01", None]),
-    ...     "sos": pd.array([True, False, pd.NA], dtype="boolean"),
-    ...     "sos_date": pd.to_datetime(["2020-03-15", None, None]),
-    ...     "vital_status": ["alive", "dead", "alive"],
-    ...     "death_date": pd.to_datetime([None, "2020-04-10", None]),
-    ...     "last_contact_date": pd.to_datetime(["2020-06-01", "2020-04-10", "2020-06-01"])})
-    >>> sos = sos_after_hsct(cohort)
-    >>> sos.patient_id.tolist(), sos.time_days.tolist(), sos.event.tolist()
-    (['AB-001', 'AB-002'], [14.0, 40.0], [1, 2])
-    """
-    origin = "hsct_date"
-    _require_columns(
-        cohort,
-        ["vital_status", "hsct_after_ino", "sos"],
-        ["ino_start_date", origin, "sos_date", "death_date", "last_contact_date"],
-    )
-    cutoff = _cutoff(cutoff_date)
-    recipient = _flag(cohort, "hsct_after_ino")
-    _fail(origin, "given when hsct_after_ino is yes", cohort, recipient & cohort[origin].isna())
-    _fail(origin, "on or after ino_start_date", cohort, cohort[origin] < cohort["ino_start_date"])
-    if cutoff is not None:
-        recipient &= cohort[origin] <= cutoff
-    recipients = cohort.loc[recipient]
-    death, end = _follow_up(recipients, origin, cutoff)
-    sos = _flag(recipients, "sos")
-    _fail("sos_date", "given when sos is yes", recipients, sos & recipients["sos_date"].isna())
-    _fail("sos_date", "empty when sos is no", recipients, ~sos & recipients["sos_date"].notna())
-    _check_event_date(recipients, "sos_date", origin, end)
-    time, code = _first_event(
-        recipients[origin], end, cutoff,
-        [(EVENT_OF_INTEREST, recipients["sos_date"]), (COMPETING_EVENT, death)],
-    )
-    return TimeToEventData(
-        name="sinusoidal obstruction syndrome after HSCT",
-        definition=(
-            "among patients who received an allogeneic HSCT after InO, from the HSCT to "
-            f"sinusoidal obstruction syndrome, with death without it as a competing event, {_censoring_phrase(cutoff)}"
-        ),
-        patient_id=recipients["patient_id"].copy(),
-        time_days=time,
-        event=code.astype(np.int64),
-    )
-
-
-def relapse_after_remission(cohort: pd.DataFrame, cutoff_date=None) -> TimeToEventData:
-    """Relapse among patients in MRD-negative remission, with death in remission as competing event.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        Typed cohort table.
-    cutoff_date : date-like, optional
-        Data cut-off: events after it are ignored, follow-up stops at it.
-
-    Returns
-    -------
-    TimeToEventData
-        Responders (response ``mrd_negative_remission``) only, origin the first
-        InO dose; event codes 1 relapse or progression, 2 death in remission,
-        0 censored. A relapse and a death on the same day count as relapse.
-
-    Examples
-    --------
-    >>> cohort = pd.DataFrame({
-    ...     "patient_id": ["AB-001", "AB-002", "AB-003"],
-    ...     "ino_start_date": pd.to_datetime(["2020-01-01"] * 3),
-    ...     "response": ["mrd_negative_remission", "mrd_negative_remission", "no_mrd_negative_remission"],
-    ...     "relapse_date": pd.to_datetime(["2020-02-01", None, None]),
-    ...     "vital_status": ["alive", "dead", "alive"],
-    ...     "death_date": pd.to_datetime([None, "2020-03-01", None]),
-    ...     "last_contact_date": pd.to_datetime(["2020-06-01", "2020-03-01", "2020-06-01"])})
-    >>> relapse = relapse_after_remission(cohort)
-    >>> relapse.time_days.tolist(), relapse.event.tolist()
-    ([31.0, 60.0], [1, 2])
-    """
-    origin = "ino_start_date"
-    _require_columns(cohort, ["vital_status", "response"], [origin, "relapse_date", "death_date", "last_contact_date"])
-    cutoff = _cutoff(cutoff_date)
-    responders = cohort.loc[_codes(cohort, "response", _RESPONSES) == "mrd_negative_remission"]
-    death, end = _follow_up(responders, origin, cutoff)
-    _check_event_date(responders, "relapse_date", origin, end)
-    time, code = _first_event(
-        responders[origin], end, cutoff,
-        [(EVENT_OF_INTEREST, responders["relapse_date"]), (COMPETING_EVENT, death)],
-    )
-    return TimeToEventData(
-        name="relapse after MRD-negative remission",
-        definition=(
-            "among patients in MRD-negative remission after InO, from the first InO dose to relapse "
-            f"or progression, with death in remission as a competing event, {_censoring_phrase(cutoff)}"
-        ),
-        patient_id=responders["patient_id"].copy(),
-        time_days=time,
-        event=code.astype(np.int64),
-    )
+    _require_columns(cohort, endpoint)
+    condition = condition or (lambda expression: _evaluate(cohort, expression))
+    if endpoint.from_dates:
+        patients, time, code = _from_dates(cohort, endpoint, _cutoff(cutoff_date), condition)
+    else:
+        patients, time, code = _from_status(cohort, endpoint, condition)
+    event = code.astype(np.int64) if endpoint.has_competing_events else code == EVENT_OF_INTEREST
+    return TimeToEventData(name=endpoint.name, patient_id=patients["patient_id"].copy(),
+                           time_days=np.asarray(time, dtype=float), event=event)

@@ -554,3 +554,64 @@ def _covers_data(ax: Axes, box: Bbox) -> bool:
             if band.get_transform().transform_path(path).intersects_bbox(box, filled=True):
                 return True
     return False
+
+
+def cumulative_incidence_figure(
+    curves: Sequence,
+    *,
+    annotations: Sequence[str] = (),
+    landmark_days: float | None = None,
+    tick_months: int = 6,
+    ylabel: str = "Cumulative incidence",
+    xlabel: str = "Months",
+    days_per_month: float = DAYS_PER_MONTH,
+    note: str | None = None,
+) -> Figure:
+    """Cumulative incidence curves (Aalen-Johansen) with their log(-log) confidence bands.
+
+    Parameters
+    ----------
+    curves : sequence of CumulativeIncidence
+        One to four fitted curves (times in days), each labelled when there are several.
+    annotations, landmark_days, tick_months, ylabel, xlabel, days_per_month, note
+        As for :func:`km_figure`.
+
+    Examples
+    --------
+    >>> from analysis.competing_risks import CumulativeIncidence
+    >>> ci = CumulativeIncidence().fit([100, 200, 400, 700], [1, 2, 1, 0], label="All")
+    >>> fig = cumulative_incidence_figure([ci], landmark_days=365.25)
+    >>> fig.axes[0].get_ylabel()
+    'Cumulative incidence'
+    """
+    curves = list(curves)
+    if not curves or len(curves) > len(CURVE_STYLES):
+        raise ValueError(f"a cumulative-incidence figure shows 1 to {len(CURVE_STYLES)} curves, got {len(curves)}")
+    if len(curves) > 1 and not all(curve.label_ for curve in curves):
+        raise ValueError("label each curve (fit(..., label=)) to plot several")
+    end = max(float(curve.table_["time"].max()) for curve in curves) / days_per_month
+    ticks = np.arange(max(1, int(np.ceil(end / tick_months - 1e-9))) + 1) * tick_months
+    fig = Figure(figsize=(6.3, 3.6), dpi=100)
+    ax = fig.add_axes([0.12, 0.15, 0.84, 0.78], label="incidence")
+    handles = []
+    for curve, (colour, linestyle) in zip(curves, CURVE_STYLES, strict=False):
+        table = curve.table_
+        x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float) / days_per_month])
+        y, low, high = (np.concatenate([[0.0], table[c].fillna(table["incidence"]).to_numpy(dtype=float)])
+                        for c in ("incidence", "lower", "upper"))
+        ax.fill_between(x, low, high, step="post", color=colour, alpha=BAND_ALPHA, linewidth=0, zorder=2)
+        ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)
+        handles.append((Patch(facecolor=colour, alpha=BAND_ALPHA + 0.1, linewidth=0),
+                        Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)))
+    if landmark_days is not None:
+        ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
+    _style_axes(ax, ticks, xlabel=xlabel, ylabel=ylabel)
+    if note is not None:
+        fig.text(0.98, 0.99, note, fontsize=FONT_PT - 1, fontstyle="italic", color="0.45", ha="right", va="top")
+    entries = [(handle, curve.label_) for handle, curve in zip(handles, curves, strict=True)] if len(curves) > 1 else []
+    entries += [(Patch(visible=False), text) for text in annotations]
+    if entries:
+        labels = [text for _, text in entries]
+        ax.legend([h for h, _ in entries], labels, loc="upper left", fontsize=TABLE_FONT_PT, frameon=False,
+                  handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, handlelength=2.6)
+    return fig

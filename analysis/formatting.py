@@ -26,7 +26,11 @@ __all__ = [
     "sentence_count_percent",
     "n_percent",
     "difference",
+    "median_ci",
     "median_ci_months",
+    "hazard_ratio",
+    "k_group_test",
+    "test_result",
     "landmark_annotation",
     "comparison_annotations",
     "synthetic_data_note",
@@ -365,8 +369,23 @@ def median_range(summary, digits: int = 1) -> str:
     )
 
 
-def _months_or_not_reached(days, digits: int) -> str:
-    return NOT_REACHED if days is None else round_half_up(days_to_months(days), digits)
+def median_ci(quantile, unit: str = "months", digits: int = 1) -> str:
+    """A median time (days) in ``unit`` (days, months, years) with its CI; None limits are "not reached".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> median_ci(SimpleNamespace(estimate=730.5, lower=365.25, upper=None, conf_level=0.95), "years")
+    '2.0 (95% CI: 1.0-not reached)'
+    """
+    per_unit = {"days": 1.0, "months": DAYS_PER_MONTH, "years": 365.25}[unit]
+
+    def text(days):
+        return NOT_REACHED if days is None else round_half_up(float(days) / per_unit, digits)
+
+    if quantile.estimate is None:
+        return NOT_REACHED
+    return f"{text(quantile.estimate)} ({_conf_label(quantile.conf_level)} CI: {text(quantile.lower)}-{text(quantile.upper)})"
 
 
 def median_ci_months(quantile, digits: int = 1) -> str:
@@ -385,14 +404,7 @@ def median_ci_months(quantile, digits: int = 1) -> str:
     >>> median_ci_months(SimpleNamespace(estimate=None, lower=400.0, upper=None, conf_level=0.95))
     'not reached'
     """
-    if quantile.estimate is None:
-        return NOT_REACHED
-    low = _months_or_not_reached(quantile.lower, digits)
-    high = _months_or_not_reached(quantile.upper, digits)
-    return (
-        f"{_months_or_not_reached(quantile.estimate, digits)} "
-        f"({_conf_label(quantile.conf_level)} CI: {low}-{high})"
-    )
+    return median_ci(quantile, "months", digits)
 
 
 def number(x, digits: int | None = None) -> str:
@@ -465,7 +477,9 @@ def difference(estimate, reference, p, alpha: float = 0.05) -> str:
 
 
 def landmark_annotation(estimate, years, digits: int = 1, endpoint: str = "OS") -> str:
-    """Legend text for a survival estimate at a landmark: "2-year OS 39.4% (95% CI: 19.1-59.8%)".
+    """Legend text for an estimate at a landmark: "2-year OS 39.4% (95% CI: 19.1-59.8%)".
+
+    ``years`` is the landmark in years, or the landmark's own adjective ("100-day").
 
     Examples
     --------
@@ -473,33 +487,89 @@ def landmark_annotation(estimate, years, digits: int = 1, endpoint: str = "OS") 
     >>> os_2y = SimpleNamespace(estimate=0.394, lower=0.191, upper=0.598, conf_level=0.95)
     >>> landmark_annotation(os_2y, 2.0)
     '2-year OS 39.4% (95% CI: 19.1-59.8%)'
+    >>> landmark_annotation(None, "100-day", endpoint="relapse")
+    '100-day relapse not estimable'
     """
-    return f"{number(years)}-year {endpoint} {estimate_ci(estimate, digits=digits)}"
+    when = years if isinstance(years, str) else f"{number(years)}-year"
+    text = estimate_ci(estimate, digits=digits) if estimate is not None else NOT_ESTIMABLE
+    return f"{when} {endpoint} {text}"
+
+
+def test_result(test, note: str | None = None) -> str:
+    """A between-group test's p-value, or in words why there is none ("no events", "not estimable").
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> test_result(SimpleNamespace(p=0.0455)), test_result(None, "no events"), test_result(None)
+    ('p=0.046', 'no events', 'not estimable')
+    """
+    if test is None:
+        return note or NOT_ESTIMABLE
+    return p_value(test.p)
 
 
 def comparison_annotations(comparison, years, digits: int = 1, endpoint: str = "OS") -> list[str]:
-    """Legend texts for a two-group comparison: each group's landmark estimate, then the log-rank p.
+    """Legend texts for a k-group comparison: each group's landmark estimate, then the test.
 
     Parameters
     ----------
-    comparison : object with ``groups`` (each with ``label`` and ``at_landmark``)
-        and ``log_rank.p``, e.g. :class:`analysis.study.Comparison`.
-    years : float
-        Landmark in years.
+    comparison : object with ``groups`` (each with ``label`` and ``at_landmark``),
+        ``test`` (with ``p``, or None), ``note`` and ``test_short``, e.g.
+        :class:`analysis.study.ComparisonResult`.
+    years : float or str
+        Landmark in years, or its adjective ("100-day").
 
     Examples
     --------
     >>> from types import SimpleNamespace as NS
     >>> est = NS(estimate=0.5, lower=0.3, upper=0.7, conf_level=0.95)
-    >>> comp = NS(groups=(NS(label="MRD-negative", at_landmark=est),), log_rank=NS(p=0.046))
+    >>> comp = NS(groups=(NS(label="Remission", at_landmark=est),), test=NS(p=0.046), note=None,
+    ...           test_short="Log-rank")
     >>> comparison_annotations(comp, 2)
-    ['MRD-negative: 2-year OS 50.0% (95% CI: 30.0-70.0%)', 'Log-rank p=0.046']
+    ['Remission: 2-year OS 50.0% (95% CI: 30.0-70.0%)', 'Log-rank p=0.046']
     """
     texts = [
         f"{group.label}: {landmark_annotation(group.at_landmark, years, digits, endpoint)}"
         for group in comparison.groups
     ]
-    return texts + [f"Log-rank {p_value(comparison.log_rank.p)}"]
+    return texts + [f"{comparison.test_short} {test_result(comparison.test, comparison.note)}"]
+
+
+def hazard_ratio(ratio, digits: int = 2) -> str:
+    """A hazard ratio with its CI: "0.69 (95% CI: 0.55-0.87)"; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> hazard_ratio(SimpleNamespace(hazard_ratio=0.6885, lower=0.5468, upper=0.8669, conf_level=0.95))
+    '0.69 (95% CI: 0.55-0.87)'
+    >>> hazard_ratio(None)
+    'not estimable'
+    """
+    if ratio is None:
+        return NOT_ESTIMABLE
+    return (f"{round_half_up(ratio.hazard_ratio, digits)} ({_conf_label(ratio.conf_level)} CI: "
+            f"{round_half_up(ratio.lower, digits)}-{round_half_up(ratio.upper, digits)})")
+
+
+def k_group_test(test, note: str | None = None, digits: int = 2) -> str:
+    """A k-group test with its statistic: "chi-square 12.34, 2 df, p=0.002"; or why there is none.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> k_group_test(SimpleNamespace(chisq=12.3449, df=2, p=0.00209))
+    'chi-square 12.34, 2 df, p=0.002'
+    >>> k_group_test(None, "no events")
+    'no events'
+    """
+    if test is None:
+        return note or NOT_ESTIMABLE
+    statistic = getattr(test, "chisq", None)
+    if statistic is None:
+        statistic = test.statistic
+    return f"chi-square {round_half_up(statistic, digits)}, {test.df} df, {p_value(test.p)}"
 
 
 def synthetic_data_note(file_name: str) -> str:

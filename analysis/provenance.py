@@ -46,21 +46,73 @@ def generation_time() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def _join(clauses: list[str]) -> str:
+    """"a", "a, and b", "a, b, and c": independent clauses, each with its own verb."""
+    if len(clauses) < 2:
+        return "".join(clauses)
+    return ", ".join(clauses[:-1]) + ", and " + clauses[-1]
+
+
+def _censoring(endpoint, cutoff) -> str:
+    if not endpoint.from_dates:
+        return "censored as recorded"
+    if cutoff is None:
+        return "censored at last contact"
+    return "censored at last contact or at the data cut-off, whichever came first"
+
+
 def methods_sentence(study) -> str:
-    """The statistical methods, generated from the settings actually used."""
+    """The statistical methods of what the report declares and shows, generated from the settings used.
+
+    An analysis is described when a row of the outcomes table or a comparison
+    uses it; declared endpoints nobody reports are neither run nor described.
+    """
     s = study.settings
     level = formatting.number(s.conf_level * 100)
+    rows = s.outcomes
+    compared = [s.comparisons[r.name] for r in rows if r.kind == "comparison"]
+    reported = {r.name for r in rows if r.kind in ("survival", "median", "follow_up", "cumulative_incidence")}
+    reported |= {c.endpoint for c in compared}
+    endpoints = [e for name, e in s.endpoints.items() if name in reported]
+    survival = [e for e in endpoints if not e.has_competing_events]
+    competing = [e for e in endpoints if e.has_competing_events]
+
+    sentences = [f"{e.short} was measured {e.description}, {_censoring(e, s.cutoff_date)}."
+                 for e in survival if e.description]
+    if survival:
+        survival_compared = [c for c in compared if not s.endpoints[c.endpoint].has_competing_events]
+        text = (f"Survival was estimated by the Kaplan-Meier method with {level}% confidence intervals from "
+                f"Greenwood's variance on the {_CI_TRANSFORMS[s.ci_transform]} scale")
+        if survival_compared:
+            stratified = any(c.strata for c in survival_compared)
+            text += f" and compared between groups with the two-sided {'stratified ' if stratified else ''}log-rank test"
+            if any(c.hazard_ratios for c in survival_compared):
+                text += (f"; hazard ratios against the reference group come from Cox models (Efron ties) "
+                         f"with Wald {level}% confidence intervals")
+        sentences.append(text + ".")
+    clauses = []
+    methods = {s.proportions[r.name].method for r in rows if r.kind == "proportion"}
+    if methods:
+        names = {"clopper-pearson": "exact (Clopper-Pearson)", "wilson": "Wilson score"}
+        clauses.append(f"proportions have {' or '.join(names[m] for m in sorted(methods))} {level}% "
+                       "confidence intervals")
+    for e in competing:
+        clause = (f"{e.short} was estimated as cumulative incidence with {e.competing_text} as a competing event "
+                  "(Aalen-Johansen)")
+        if any(c.endpoint == e.name for c in compared):
+            clause += " and compared between groups with Gray's test"
+        clauses.append(clause)
+    if any(r.kind == "follow_up" for r in rows):
+        clauses.append("follow-up by the reverse Kaplan-Meier method")
+    if clauses:
+        text = _join(clauses)
+        sentences.append(text[0].upper() + text[1:] + ".")
+    if s.cutoff_date is not None:
+        sentences.append(f"Data cut-off: {formatting.date(s.cutoff_date, s.date_format)}.")
     versions = package_versions()
     software = ", ".join(f"{name} {versions[name]}" for name in ("Python", "pandas", "lifelines", "SciPy"))
-    return (
-        f"OS was measured {study.overall_survival.definition}. "
-        f"Survival was estimated by the Kaplan-Meier method with {level}% confidence intervals from Greenwood's "
-        f"variance on the {_CI_TRANSFORMS[s.ci_transform]} scale and compared between groups with the two-sided "
-        f"log-rank test. The response rate has an exact (Clopper-Pearson) {level}% confidence interval, SOS after "
-        f"HSCT was estimated as cumulative incidence with death as a competing event (Aalen-Johansen), and "
-        f"follow-up by the reverse Kaplan-Meier method. Data cut-off: "
-        f"{formatting.date(s.cutoff_date, s.date_format)}. Analyses used {software}."
-    )
+    sentences.append(f"Analyses used {software}.")
+    return " ".join(sentences)
 
 
 def code_version(folder: str | os.PathLike = ".") -> str | None:
@@ -83,7 +135,7 @@ def code_version(folder: str | os.PathLike = ".") -> str | None:
 class Provenance:
     data_file: str
     sha256: str
-    cutoff: str
+    cutoff: str | None
     generated: str
     versions: dict[str, str]
     synthetic: bool
@@ -100,7 +152,7 @@ class Provenance:
         lines = [
             "---",
             "",
-            f"- *Data:* `{self.data_file}`, cut-off {self.cutoff}.",
+            f"- *Data:* `{self.data_file}`" + (f", cut-off {self.cutoff}." if self.cutoff else "."),
             f"- *SHA-256 of the data file:* `{self.sha256}`",
             f"- *Generated:* {self.generated}.{built}",
             f"- *Software:* {packages}.",
@@ -116,7 +168,8 @@ def provenance(study) -> Provenance:
     return Provenance(
         data_file=study.data_path.name,
         sha256=study.data_sha256,
-        cutoff=formatting.date(study.settings.cutoff_date, study.settings.date_format),
+        cutoff=(formatting.date(study.settings.cutoff_date, study.settings.date_format)
+                if study.settings.cutoff_date else None),
         generated=generation_time().strftime(f"{study.settings.date_format} %H:%M UTC"),
         versions=package_versions(),
         synthetic=study.is_example,

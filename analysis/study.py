@@ -1,8 +1,12 @@
-"""The study: its settings, the validated cohort, and the analyses the abstract quotes.
+"""The study: its declarations, the validated cohort, and every result the report quotes.
 
-``report.qmd`` creates one :class:`Study` and quotes it. Every number the report
-prints comes from an object built here (or from the tables built from it), so a
-sentence and the table or figure beside it cannot drift apart.
+``report.qmd`` creates one :class:`Study` and reaches each result by name:
+``study.endpoints["overall_survival"].at_landmark``,
+``study.comparisons["by_arm"].group("lev").at_landmark``,
+``study.comparisons["by_arm"].hazard_ratio("lev")``,
+``study.proportions["remission"]``. Results are dataclasses; they are computed
+when first asked for, so only what the report uses is run. Nothing here knows
+a study: every column and concept comes from ``study.yml``.
 """
 
 from __future__ import annotations
@@ -11,56 +15,170 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import load_cohort, load_dictionary, load_study
-from analysis.competing_risks import CumulativeIncidence, IncidenceEstimate
-from analysis.endpoints import TimeToEventData, overall_survival, sos_after_hsct
+from analysis.cohort import load_cohort, load_dictionary
+from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
+from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
+from analysis.descriptive import Count, Proportion, count_true, proportion
+from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
 from analysis.survival import (
     FollowUp,
+    HazardRatio,
     KaplanMeier,
     LogRankResult,
     QuantileEstimate,
     SurvivalEstimate,
+    cox_hazard_ratio,
     log_rank,
     median_follow_up,
 )
 
-
-@dataclass(frozen=True)
-class GroupSurvival:
-    """Overall survival of one group of a comparison."""
-
-    label: str
-    n: int
-    curve: KaplanMeier
-    at_landmark: SurvivalEstimate
+NO_EVENTS = "no events"
+NOT_ESTIMABLE = "not estimable"
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Overall survival compared between the two groups of a yes/no variable."""
+class EndpointResult:
+    """An endpoint over its whole population: the curve and its readings at the declared landmarks.
 
-    by: str
-    label: str
-    achieved: GroupSurvival  # the group where the variable is yes
-    not_achieved: GroupSurvival  # the group where it is no
-    log_rank: LogRankResult
+    For an endpoint with competing events the curve is a cumulative
+    incidence (Aalen-Johansen) and the estimates are incidences; otherwise it
+    is Kaplan-Meier survival, with the median and the reverse-KM follow-up.
+    """
+
+    endpoint: Endpoint
+    data: TimeToEventData
+    curve: KaplanMeier | CumulativeIncidence | None  # None: nobody in the population
+    estimates: dict[str, SurvivalEstimate | IncidenceEstimate | None]
+    median: QuantileEstimate | None
+    follow_up: FollowUp | None
 
     @property
-    def groups(self) -> tuple[GroupSurvival, GroupSurvival]:
-        return (self.achieved, self.not_achieved)
+    def n(self) -> int:
+        return self.data.n
+
+    @property
+    def events(self) -> int:
+        return int(np.sum(self.data.event == EVENT_OF_INTEREST))
+
+    @property
+    def landmark(self) -> Landmark | None:
+        """The first declared landmark (the one an abstract usually quotes)."""
+        return self.endpoint.landmarks[0] if self.endpoint.landmarks else None
+
+    @property
+    def at_landmark(self):
+        return self.at(self.landmark)
+
+    def landmark_named(self, text: str) -> Landmark:
+        """A declared landmark by its text ("5 years")."""
+        for landmark in self.endpoint.landmarks:
+            if landmark.text == text:
+                return landmark
+        raise KeyError(f"endpoint {self.endpoint.name!r} has no landmark {text!r}; "
+                       f"declared: {', '.join(lm.text for lm in self.endpoint.landmarks) or 'none'}")
+
+    def at(self, landmark: Landmark | str):
+        """The estimate at a declared landmark, by the landmark or its text ("2 years")."""
+        key = landmark.text if isinstance(landmark, Landmark) else landmark
+        if key not in self.estimates:
+            raise KeyError(f"endpoint {self.endpoint.name!r} has no landmark {key!r}; "
+                           f"declared: {', '.join(self.estimates) or 'none'}")
+        return self.estimates[key]
 
 
 @dataclass(frozen=True)
-class IncompleteCycle:
-    """Patients whose first InO cycle stopped before its planned doses."""
+class GroupResult:
+    """One level of a comparison: its patients' curve and estimates (an empty level has none)."""
 
-    count: int
-    doses: int | None  # the dose count they received, when they share one
-    reason: str | None  # the recorded reason's label, when they share one
+    level: str
+    label: str
+    result: EndpointResult
+
+    @property
+    def n(self) -> int:
+        return self.result.n
+
+    @property
+    def curve(self):
+        return self.result.curve
+
+    @property
+    def at_landmark(self):
+        return self.result.at_landmark
+
+    def at(self, landmark):
+        return self.result.at(landmark)
+
+    @property
+    def median(self):
+        return self.result.median
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """An endpoint compared across the levels of a variable.
+
+    ``test`` is the log-rank test (survival) or Gray's test (cumulative
+    incidence), None when it cannot be computed, with ``note`` saying why
+    ("no events", "one group only"). ``hazard_ratios`` maps every level but
+    the reference to its Cox hazard ratio against the reference (None: not
+    estimable).
+    """
+
+    spec: ComparisonSpec
+    endpoint: Endpoint
+    label: str
+    groups: tuple[GroupResult, ...]
+    reference: str
+    test: LogRankResult | GrayTestResult | None
+    hazard_ratios: dict[str, HazardRatio | None]
+    note: str | None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def landmark(self) -> Landmark | None:
+        return self.endpoint.landmarks[0] if self.endpoint.landmarks else None
+
+    @property
+    def test_name(self) -> str:
+        return "Gray's test" if self.endpoint.has_competing_events else "Log-rank test"
+
+    @property
+    def test_short(self) -> str:
+        """The test's name before its p-value in a legend ("Log-rank p=0.046")."""
+        return "Gray's test" if self.endpoint.has_competing_events else "Log-rank"
+
+    def group(self, level: Any) -> GroupResult:
+        key = ("yes" if level else "no") if isinstance(level, bool) else str(level)
+        for group in self.groups:
+            if group.level == key:
+                return group
+        raise KeyError(f"comparison {self.name!r} has no level {key!r}; levels: {[g.level for g in self.groups]}")
+
+    def hazard_ratio(self, level: Any) -> HazardRatio | None:
+        key = self.group(level).level
+        if key == self.reference:
+            raise KeyError(f"{key!r} is the reference level of comparison {self.name!r}")
+        return self.hazard_ratios.get(key)
+
+
+@dataclass(frozen=True)
+class ProportionResult:
+    """A binary outcome among its population, with its confidence interval (None if nobody is in it)."""
+
+    name: str
+    label: str
+    among_label: str | None
+    count: Count
+    proportion: Proportion | None
 
 
 class Study:
@@ -84,6 +202,7 @@ class Study:
         self.root = Path(root) if root is not None else study_file.resolve().parent
         self.settings = load_study(study_file)
         self.dictionary = load_dictionary(self.root / self.settings.dictionary)
+        check_against_dictionary(self.settings, self.dictionary)
         self.data_path = self.root / self.settings.data
         self.cohort = load_cohort(self.data_path, self.dictionary, sheet=self.settings.sheet)
 
@@ -116,19 +235,22 @@ class Study:
     # -- variables ---------------------------------------------------------
 
     def flag(self, name: str) -> pd.Series:
-        """A yes/no variable as booleans: a dictionary boolean column or a study definition.
+        """A yes/no variable as booleans: a definition, a boolean column, or a pandas expression.
 
         Missing values count as no.
         """
         definitions = self.settings.definitions
         if name in definitions:
-            values = self.cohort.eval(
-                definitions[name]["where"], engine="python", local_dict=self.settings.parameters()
-            )
+            values = self.cohort.eval(definitions[name]["where"], engine="python",
+                                      local_dict=self.settings.parameters())
         elif name in self.cohort.columns:
             values = self.cohort[name]
         else:
-            raise KeyError(f"{name!r} is neither a column of the cohort nor a definition in study.yml")
+            try:
+                values = self.cohort.eval(name, engine="python", local_dict=self.settings.parameters())
+            except Exception as error:  # pandas raises many kinds for a bad expression
+                raise ValueError(f"{self.settings.path}: {name!r} is neither a column, a definition nor a "
+                                 f"valid expression: {error}") from None
         return pd.Series(values, index=self.cohort.index).fillna(False).astype(bool)
 
     def label(self, name: str) -> str:
@@ -138,94 +260,181 @@ class Study:
             return definitions[name]["label"]
         return self.dictionary.column(name).label
 
-    # -- treatment ---------------------------------------------------------
+    def count(self, name: str, among: str | None = None) -> Count:
+        """Patients for whom ``name`` holds, among those for whom ``among`` holds (default: all)."""
+        label = self.label(name) if name in self.settings.definitions or name in self.dictionary.names else name
+        return count_true(self.flag(name), label=label, among=None if among is None else self.flag(among))
 
-    @property
-    def age_limit(self) -> float:
-        """The upper age limit of the cohort (the dictionary's bound for age)."""
-        return self.dictionary.column("age_years").max
+    def shared_value(self, column: str, among: str | None = None) -> Any:
+        """The value of ``column`` every patient (with ``among``) shares, as its label for a category; None if they differ."""
+        rows = self.cohort if among is None else self.cohort[self.flag(among)]
+        values = rows[column].dropna().unique()
+        if len(values) != 1:
+            return None
+        value = values[0]
+        spec = self.dictionary.column(column)
+        if spec.type == "category":
+            return spec.values[str(value)]
+        return int(value) if spec.type == "integer" else value
 
-    @property
-    def cycles_received(self) -> int | None:
-        """The number of InO cycles, when every patient received the same number."""
-        cycles = self.cohort["ino_cycles"].dropna().unique()
-        return int(cycles[0]) if len(cycles) == 1 else None
+    # -- endpoints -----------------------------------------------------------
 
-    @cached_property
-    def incomplete_first_cycle(self) -> IncompleteCycle:
-        stopped = self.cohort[~self.flag("full_cycle")]
-        doses = stopped["ino_doses"].dropna().unique()
-        reasons = stopped["ino_stop_reason"].dropna().unique()
-        labels = self.dictionary.column("ino_stop_reason").values
-        return IncompleteCycle(
-            count=len(stopped),
-            doses=int(doses[0]) if len(doses) == 1 else None,
-            reason=labels[reasons[0]] if len(reasons) == 1 else None,
-        )
-
-    # -- overall survival --------------------------------------------------
+    def endpoint_data(self, name: str) -> TimeToEventData:
+        return self._endpoint_data[name]
 
     @cached_property
-    def overall_survival(self) -> TimeToEventData:
-        return overall_survival(self.cohort, cutoff_date=self.settings.cutoff_date)
+    def _endpoint_data(self) -> _Lazy:
+        return _Lazy(lambda name: time_to_event(self.cohort, self.settings.endpoints[name],
+                                                cutoff_date=self.settings.cutoff_date, condition=self.flag),
+                     self.settings.endpoints, "endpoint")
 
-    def survival_curve(self, mask: np.ndarray | pd.Series | None = None, label: str | None = None) -> KaplanMeier:
-        """Kaplan-Meier OS curve of the whole cohort or of the patients in ``mask``."""
-        os_ = self.overall_survival
-        keep = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-        return KaplanMeier(conf_type=self.settings.ci_transform, conf_level=self.settings.conf_level).fit(
-            os_.time_days[keep], os_.event[keep], label=label
-        )
-
-    @property
-    def landmark_years(self) -> float:
-        return self.settings.landmark_days / 365.25
-
-    @cached_property
-    def os_curve(self) -> KaplanMeier:
-        return self.survival_curve(label="All patients")
-
-    @cached_property
-    def os_at_landmark(self) -> SurvivalEstimate:
-        return self.os_curve.at(self.settings.landmark_days)
+    def _result(self, endpoint: Endpoint, data: TimeToEventData, label: str | None) -> EndpointResult:
+        s = self.settings
+        if data.n == 0:
+            return EndpointResult(endpoint, data, None, {lm.text: None for lm in endpoint.landmarks}, None, None)
+        if endpoint.has_competing_events:
+            curve = CumulativeIncidence(conf_level=s.conf_level).fit(
+                data.time_days, data.event, event_of_interest=EVENT_OF_INTEREST, label=label)
+            estimates = {lm.text: curve.at(lm.days) for lm in endpoint.landmarks}
+            return EndpointResult(endpoint, data, curve, estimates, None, None)
+        curve = KaplanMeier(conf_type=s.ci_transform, conf_level=s.conf_level).fit(
+            data.time_days, data.event, label=label)
+        estimates = {lm.text: curve.at(lm.days) for lm in endpoint.landmarks}
+        follow_up = median_follow_up(data.time_days, data.event, conf_type=s.ci_transform, conf_level=s.conf_level)
+        return EndpointResult(endpoint, data, curve, estimates, curve.median(), follow_up)
 
     @cached_property
-    def median_os(self) -> QuantileEstimate:
-        return self.os_curve.median()
+    def endpoints(self) -> _Lazy:
+        """Results by endpoint name, each computed when first asked for."""
+        return _Lazy(lambda name: self._result(self.settings.endpoints[name], self.endpoint_data(name), "All patients"),
+                     self.settings.endpoints, "endpoint")
 
-    @cached_property
-    def follow_up(self) -> FollowUp:
-        os_ = self.overall_survival
-        return median_follow_up(
-            os_.time_days, os_.event, conf_type=self.settings.ci_transform, conf_level=self.settings.conf_level
-        )
+    # -- comparisons ---------------------------------------------------------
 
-    def comparison(self, by: str) -> Comparison:
-        """OS at the landmark in the two groups of ``by`` and the log-rank test between them."""
-        spec = next((c for c in self.settings.comparisons if c["by"] == by), None)
-        if spec is None:
-            raise KeyError(f"no comparison by {by!r} in study.yml")
-        mask = self.flag(by).to_numpy()
+    def levels(self, by: str, spec: ComparisonSpec | None = None) -> tuple[pd.Series, dict[str, str]]:
+        """Each patient's level of ``by`` (a code; NA if missing) and the levels' labels in display order.
+
+        A yes/no variable has levels "yes" then "no" (missing counts as no); a
+        category has the dictionary's codes in the dictionary's order.
+        """
+        is_category = by not in self.settings.definitions and self.dictionary.column(by).type == "category"
+        if is_category:
+            codes = self.cohort[by].astype("string")
+            labels = dict(self.dictionary.column(by).values)
+        else:
+            codes = pd.Series(np.where(self.flag(by), "yes", "no"), index=self.cohort.index, dtype="string")
+            labels = {"yes": f"{self.label(by)}: yes", "no": f"{self.label(by)}: no"}
+        if spec is not None and spec.levels is not None:
+            labels = dict(spec.levels)
+            codes = codes.where(codes.isin(list(labels)))
+        return codes, labels
+
+    def comparison(self, name: str) -> ComparisonResult:
+        spec = self.settings.comparisons[name]
+        endpoint = self.settings.endpoints[spec.endpoint]
+        data = self.endpoint_data(spec.endpoint)
+        codes, labels = self.levels(spec.by, spec)
+        level = codes.loc[data.patient_id.index]
         groups = []
-        for value in (True, False):
-            label = spec["groups"][value]
-            curve = self.survival_curve(mask == value, label=label)
-            groups.append(GroupSurvival(label, int((mask == value).sum()), curve, curve.at(self.settings.landmark_days)))
-        os_ = self.overall_survival
-        test = log_rank(os_.time_days, os_.event, np.where(mask, groups[0].label, groups[1].label))
-        return Comparison(by, self.label(by), groups[0], groups[1], test)
+        for code, label in labels.items():
+            keep = (level == code).fillna(False).to_numpy(dtype=bool)
+            subset = TimeToEventData(name=data.name, patient_id=data.patient_id[keep],
+                                     time_days=data.time_days[keep], event=data.event[keep])
+            groups.append(GroupResult(code, label, self._result(endpoint, subset, label)))
+        # R's reference levels: "no" for a yes/no variable, else the first category.
+        reference = spec.reference or ("no" if list(labels) == ["yes", "no"] else list(labels)[0])
+        test, note = self._test(endpoint, data, level, labels, spec)
+        hazard_ratios = self._hazard_ratios(endpoint, data, level, labels, reference, spec)
+        return ComparisonResult(spec, endpoint, self.label(spec.by), tuple(groups), reference, test,
+                                hazard_ratios, note)
+
+    def _test(self, endpoint, data, level, labels, spec):
+        known = level.notna().to_numpy()
+        present = [code for code in labels if (level == code).any()]
+        if len(present) < 2:
+            return None, f"one group only ({', '.join(labels[c] for c in present) or 'none'})"
+        events = data.event[known] == EVENT_OF_INTEREST
+        if not events.any():
+            return None, NO_EVENTS
+        groups = pd.Categorical(level[known].astype(str), categories=present)
+        if endpoint.has_competing_events:
+            try:
+                return gray_test(data.time_days[known], data.event[known], groups), None
+            except ValueError:
+                return None, NOT_ESTIMABLE
+        strata = None
+        if spec.strata is not None:
+            strata_codes, _ = self.levels(spec.strata)
+            strata = strata_codes.loc[data.patient_id.index][known].astype(str).to_numpy()
+        return log_rank(data.time_days[known], data.event[known], groups, strata=strata), None
+
+    def _hazard_ratios(self, endpoint, data, level, labels, reference, spec) -> dict[str, HazardRatio | None]:
+        if endpoint.has_competing_events or not spec.hazard_ratios:
+            return {}
+        others = [code for code in labels if code != reference]
+        ratios: dict[str, HazardRatio | None] = dict.fromkeys(others)
+        known = level.notna().to_numpy()
+        present = [code for code in others if (level == code).any()]
+        if not present or not (level == reference).any():
+            return ratios
+        indicators = pd.DataFrame({code: (level[known] == code).astype(int).to_numpy() for code in present})
+        try:
+            fitted = cox_hazard_ratio(data.time_days[known], data.event[known], indicators,
+                                      conf_level=self.settings.conf_level)
+        except ValueError:
+            # No events, or a level without events (infinite ratio): not estimable, in words.
+            return ratios
+        ratios.update({hr.covariate: hr for hr in fitted})
+        return ratios
 
     @cached_property
-    def comparisons(self) -> dict[str, Comparison]:
-        return {spec["by"]: self.comparison(spec["by"]) for spec in self.settings.comparisons}
+    def comparisons(self) -> _Lazy:
+        """Results by comparison name, each computed when first asked for."""
+        return _Lazy(self.comparison, self.settings.comparisons, "comparison")
 
-    # -- transplant --------------------------------------------------------
+    # -- proportions ---------------------------------------------------------
+
+    def _proportion(self, name: str) -> ProportionResult:
+        spec = self.settings.proportions[name]
+        counted = count_true(self.flag(spec.count), label=self.label(spec.count),
+                             among=None if spec.among is None else self.flag(spec.among))
+        estimate = (proportion(counted.count, counted.denominator, method=spec.method,
+                               conf_level=self.settings.conf_level) if counted.denominator else None)
+        return ProportionResult(name, self.label(spec.count), self.label(spec.among) if spec.among else None,
+                                counted, estimate)
 
     @cached_property
-    def sos_incidence(self) -> IncidenceEstimate:
-        """Cumulative incidence of SOS after HSCT at the configured day, death as competing event."""
-        sos = sos_after_hsct(self.cohort, cutoff_date=self.settings.cutoff_date)
-        fit = CumulativeIncidence(conf_level=self.settings.conf_level).fit(
-            sos.time_days, sos.event, event_of_interest=1, label="SOS"
-        )
-        return fit.at(self.settings.sos_landmark_days)
+    def proportions(self) -> _Lazy:
+        return _Lazy(self._proportion, self.settings.proportions, "proportion")
+
+
+class _Lazy(dict):
+    """A mapping that computes each declared entry when first read (undeclared names: KeyError naming the declared)."""
+
+    def __init__(self, compute, declared, kind: str):
+        super().__init__()
+        self._compute, self._declared, self._kind = compute, declared, kind
+
+    def __missing__(self, name):
+        if name not in self._declared:
+            raise KeyError(f"no {self._kind} {name!r} in study.yml; declared: {', '.join(self._declared) or 'none'}")
+        self[name] = value = self._compute(name)
+        return value
+
+    def __iter__(self):
+        return iter(self._declared)
+
+    def __len__(self):
+        return len(self._declared)
+
+    def __contains__(self, name):
+        return name in self._declared
+
+    def items(self):
+        return [(name, self[name]) for name in self._declared]
+
+    def values(self):
+        return [self[name] for name in self._declared]
+
+    def keys(self):
+        return list(self._declared)

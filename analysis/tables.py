@@ -1,9 +1,11 @@
-"""Table 1 (patient characteristics) and Table 2 (outcomes).
+"""Table 1 (patient characteristics) and Table 2 (outcomes), from the study's declarations.
 
 A table is a list of rows, each holding the typed result it shows and that
 result's text. The prose quotes cells by key (``table.text("blasts_over_5")``),
 as gtsummary's ``inline_text()`` does, so a sentence and its table cell are the
-same object.
+same object. Table 1 can be split by a variable, with an overall column and a
+test column, as ``tbl_summary(by=) |> add_overall() |> add_p()``; Table 2 has
+exactly the rows ``outcomes:`` declares, in that order.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from typing import Any
 import pandas as pd
 
 from analysis import formatting
-from analysis.descriptive import category_counts, count_true, proportion, summarize_continuous
+from analysis.config import Landmark, OutcomeRow
+from analysis.descriptive import (
+    GroupTest,
+    categorical_test,
+    category_counts,
+    continuous_test,
+    count_true,
+    summarize_continuous,
+)
 from analysis.study import Study
 
 
@@ -25,15 +35,19 @@ class Row:
     text: str
     value: Any = None  # the typed result the text was formatted from
     indent: int = 0
+    cells: tuple[str, ...] = ()  # one text per group, when the table is split
+    test: GroupTest | None = None
 
 
 @dataclass(frozen=True)
 class SummaryTable:
-    """A two-column table (characteristic, value) with keyed rows."""
+    """A table (characteristic, value[, one column per group, test]) with keyed rows."""
 
     name: str
     value_header: str
     rows: tuple[Row, ...]
+    group_headers: tuple[str, ...] = ()
+    test_header: str | None = None
 
     def row(self, key: str) -> Row:
         for row in self.rows:
@@ -47,18 +61,31 @@ class SummaryTable:
     def value(self, key: str) -> Any:
         return self.row(key).value
 
+    def _columns(self, row: Row) -> list[str]:
+        cells = [row.text, *(row.cells or [""] * len(self.group_headers))]
+        if self.test_header is not None:
+            cells.append(formatting.p_value(row.test.p) if row.test is not None else "")
+        return cells
+
+    @property
+    def headers(self) -> list[str]:
+        return [self.value_header, *self.group_headers] + ([self.test_header] if self.test_header else [])
+
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {"Characteristic": [r.label for r in self.rows], self.value_header: [r.text for r in self.rows]}
-        )
+        data = {"Characteristic": [r.label for r in self.rows]}
+        for i, header in enumerate(self.headers):
+            data[header] = [self._columns(r)[i] for r in self.rows]
+        return pd.DataFrame(data)
 
     def to_markdown(self) -> str:
         """A pipe table; indented rows get a non-breaking indent so every format shows the nesting."""
         # Pandoc sizes wrapped pipe-table columns by the separator's dashes: 70% for the labels.
-        lines = [f"| Characteristic | {self.value_header} |", "|:" + "-" * 34 + "|" + "-" * 14 + ":|"]
+        label_dashes = 34 if not self.group_headers else 24
+        lines = ["| Characteristic | " + " | ".join(_escape(h) for h in self.headers) + " |",
+                 "|:" + "-" * label_dashes + "|" + "|".join("-" * 14 + ":" for _ in self.headers) + "|"]
         for r in self.rows:
             label = "\u00a0" * 4 * r.indent + _escape(r.label)
-            lines.append(f"| {label} | {_escape(r.text)} |")
+            lines.append(f"| {label} | " + " | ".join(_escape(c) for c in self._columns(r)) + " |")
         return "\n".join(lines)
 
 
@@ -66,86 +93,152 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _yes_no_row(study: Study, name: str, among: pd.Series | None = None, indent: int = 0) -> Row:
-    count = count_true(study.flag(name), label=study.label(name), among=among)
-    return Row(name, study.label(name), formatting.count_percent(count), count, indent)
+# -- Table 1 ---------------------------------------------------------------------
+
+
+def _characteristic(study: Study, name: str, rows: pd.Series) -> list[Row]:
+    """The row(s) of one characteristic among the patients in ``rows``."""
+    column = study.dictionary.column(name) if name not in study.settings.definitions else None
+    if column is not None and column.type in ("float", "integer"):
+        values = study.cohort.loc[rows, name]
+        if values.notna().sum() == 0:
+            return [Row(name, f"{column.label}, median (range)", formatting.NOT_ESTIMABLE)]
+        summary = summarize_continuous(values)
+        return [Row(name, f"{column.label}, median (range)", formatting.median_range(summary), summary)]
+    if column is not None and column.type == "category":
+        result = [Row(name, column.label, "", None)]
+        for count in category_counts(study.cohort.loc[rows, name], column.values):
+            code = next(c for c, lab in column.values.items() if lab == count.label)
+            text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
+            result.append(Row(f"{name}={code}", count.label, text, count, 1))
+        return result
+    count = count_true(study.flag(name)[rows], label=study.label(name))
+    text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
+    return [Row(name, study.label(name), text, count)]
+
+
+def _test(study: Study, name: str, codes: pd.Series, levels: list[str]) -> GroupTest:
+    known = codes.notna()
+    column = study.dictionary.column(name) if name not in study.settings.definitions else None
+    if column is not None and column.type in ("float", "integer"):
+        values = study.cohort[name].astype(float)
+        return continuous_test([values[known & (codes == level)] for level in levels])
+    if column is not None and column.type == "category":
+        values = study.cohort[name]
+        categories = list(column.values)
+    else:
+        values = study.flag(name).map({True: "yes", False: "no"})
+        categories = ["yes", "no"]
+    present = known & values.notna()
+    table = pd.crosstab(pd.Categorical(values[present], categories=categories),
+                        pd.Categorical(codes[present], categories=levels), dropna=False)
+    return categorical_test(table.to_numpy())
 
 
 def patient_characteristics(study: Study) -> SummaryTable:
-    """Table 1: the rows listed under ``characteristics`` in study.yml, n (%) of all patients."""
-    rows: list[Row] = []
-    for name in study.settings.characteristics:
-        column = study.dictionary.column(name) if name not in study.settings.definitions else None
-        if column is not None and column.type in ("float", "integer"):
-            summary = summarize_continuous(study.cohort[name])
-            rows.append(Row(name, f"{column.label}, median (range)", formatting.median_range(summary), summary))
-        elif column is not None and column.type == "category":
-            rows.append(Row(name, column.label, "", None))
-            for count in category_counts(study.cohort[name], column.values):
-                code = next(c for c, lab in column.values.items() if lab == count.label)
-                rows.append(Row(f"{name}={code}", count.label, formatting.count_percent(count), count, 1))
-        else:
-            rows.append(_yes_no_row(study, name))
-    return SummaryTable("Table 1", f"N = {study.n}", tuple(rows))
+    """Table 1: the rows listed under ``characteristics`` in study.yml, n (%) of all patients.
+
+    With ``characteristics_by``, a column per level of that variable follows
+    the overall column, and with ``characteristics_test`` a column of p-values.
+    """
+    s = study.settings
+    everyone = pd.Series(True, index=study.cohort.index)
+    rows = [row for name in s.characteristics for row in _characteristic(study, name, everyone)]
+    if s.characteristics_by is None:
+        return SummaryTable("Table 1", f"N = {study.n}", tuple(rows))
+    codes, labels = study.levels(s.characteristics_by)
+    levels = list(labels)
+    by_group = {level: {r.key: r.text for name in s.characteristics
+                        for r in _characteristic(study, name, (codes == level).fillna(False))}
+                for level in levels}
+    tests = {}
+    if s.characteristics_test:
+        tests = {name: _test(study, name, codes, levels) for name in s.characteristics}
+    split = tuple(
+        Row(r.key, r.label, r.text, r.value, r.indent, cells=tuple(by_group[level][r.key] for level in levels),
+            test=tests.get(r.key))
+        for r in rows
+    )
+    headers = tuple(f"{labels[level]}, N = {int((codes == level).sum())}" for level in levels)
+    return SummaryTable("Table 1", f"Overall, N = {study.n}", split, group_headers=headers,
+                        test_header="p-value" if s.characteristics_test else None)
+
+
+# -- Table 2 ---------------------------------------------------------------------
+
+
+def _estimate_at(result, at: Landmark | None):
+    if at is None or at.text in result.estimates:
+        return result.at(at or result.landmark)
+    return result.curve.at(at.days) if result.curve is not None else None
+
+
+def _estimate_text(estimate) -> str:
+    return formatting.estimate_ci(estimate) if estimate is not None else formatting.NOT_ESTIMABLE
+
+
+def _outcome_rows(study: Study, row: OutcomeRow) -> list[Row]:
+    indent = row.indent
+    if row.kind == "proportion":
+        result = study.proportions[row.name]
+        count = result.count
+        label = row.label or (f"{result.label}, of the {count.denominator} with {result.among_label.lower()}"
+                              if result.among_label else result.label)
+        text = (f"{formatting.count_percent(count)}, {formatting.interval(result.proportion)}"
+                if result.proportion is not None else formatting.NOT_ESTIMABLE)
+        return [Row(row.name, label.format(n=count.denominator), text, result.proportion, indent)]
+    if row.kind == "count":
+        count = study.count(row.name, among=row.among)
+        text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
+        return [Row(row.name, (row.label or study.label(row.name)).format(n=count.denominator), text, count, indent)]
+    if row.kind == "categories":
+        column = study.dictionary.column(row.name)
+        among = study.flag(row.among) if row.among else pd.Series(True, index=study.cohort.index)
+        label = (row.label or column.label).format(n=int(among.sum()))
+        rows = [Row(row.name, label, "", None, indent)]
+        for count in category_counts(study.cohort.loc[among, row.name].dropna(), column.values):
+            code = next(c for c, lab in column.values.items() if lab == count.label)
+            text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
+            rows.append(Row(f"{row.name}={code}", count.label, text, count, indent + 1))
+        return rows
+    if row.kind in ("survival", "cumulative_incidence"):
+        result = study.endpoints[row.name]
+        at = row.at or result.landmark
+        endpoint = result.endpoint
+        default = (f"Cumulative incidence of {endpoint.label[0].lower()}{endpoint.label[1:]} at {at.text} "
+                   f"({endpoint.competing_text} competing)"
+                   if row.kind == "cumulative_incidence" else f"{at.adjective} {endpoint.label.lower()}, all patients")
+        estimate = _estimate_at(result, at)
+        return [Row(f"{row.name}@{at.text}", row.label or default, _estimate_text(estimate), estimate, indent)]
+    if row.kind == "comparison":
+        comparison = study.comparisons[row.name]
+        at = row.at or comparison.landmark
+        rows = []
+        for group in comparison.groups:
+            estimate = _estimate_at(group.result, at)
+            rows.append(Row(f"{row.name}:{group.level}", f"{group.label} (n={group.n})", _estimate_text(estimate),
+                            estimate, indent + 1))
+        test_text = formatting.p_value(comparison.test.p) if comparison.test is not None else comparison.note
+        rows.append(Row(f"{row.name}:test", comparison.test_name, test_text, comparison.test, indent + 1))
+        reference = comparison.group(comparison.reference).label
+        for level, ratio in comparison.hazard_ratios.items():
+            rows.append(Row(f"{row.name}:hazard_ratio:{level}",
+                            f"Hazard ratio, {comparison.group(level).label} vs {reference}",
+                            formatting.hazard_ratio(ratio), ratio, indent + 1))
+        return rows
+    result = study.endpoints[row.name]
+    unit = result.endpoint.unit
+    if row.kind == "median":
+        label = row.label or f"Median {result.endpoint.label.lower()}, {unit}"
+        text = formatting.median_ci(result.median, unit) if result.median else formatting.NOT_ESTIMABLE
+        return [Row(f"{row.name}:median", label, text, result.median, indent)]
+    label = row.label or f"Median follow-up (reverse Kaplan-Meier), {unit}"
+    follow_up = result.follow_up
+    text = formatting.median_ci(follow_up.median, unit) if follow_up else formatting.NOT_ESTIMABLE
+    return [Row(f"{row.name}:follow_up", label, text, follow_up, indent)]
 
 
 def outcomes(study: Study) -> SummaryTable:
-    """Table 2: response, further therapy, HSCT and SOS, and overall survival."""
-    s = study.settings
-    rows: list[Row] = []
-
-    achieved, among = s.response["achieved"], s.response["among"]
-    responders = count_true(study.flag(achieved), among=study.flag(among))
-    response = proportion(responders.count, responders.denominator, method="clopper-pearson", conf_level=s.conf_level)
-    rows.append(
-        Row(
-            "response",
-            f"{study.label(achieved)}, of the {responders.denominator} with {study.label(among).lower()}",
-            f"{formatting.count_percent(responders)}, {formatting.interval(response)}",
-            response,
-        )
-    )
-
-    further = _yes_no_row(study, "further_therapy")
-    rows.append(further)
-    # The types are shares of those treated further, which their heading says.
-    therapy = study.dictionary.column("further_therapy_type")
-    rows.append(Row("further_therapy_type", f"{therapy.label}, of the {further.value.count} treated", "", None, 1))
-    for count in category_counts(study.cohort["further_therapy_type"].dropna(), therapy.values):
-        code = next(c for c, lab in therapy.values.items() if lab == count.label)
-        rows.append(Row(f"further_therapy_type={code}", count.label, formatting.count_percent(count), count, 2))
-
-    rows.append(_yes_no_row(study, "hsct_after_ino"))
-    hsct = study.flag("hsct_after_ino")
-    sos_crude = count_true(study.flag("sos"), among=hsct)
-    rows.append(Row("sos", f"{study.label('sos')}, of HSCT recipients", formatting.count_percent(sos_crude), sos_crude, 1))
-    rows.append(
-        Row(
-            "sos_incidence",
-            f"Cumulative incidence of SOS at day {s.sos_landmark_days:g} after HSCT (death competing)",
-            formatting.estimate_ci(study.sos_incidence),
-            study.sos_incidence,
-            1,
-        )
-    )
-
-    landmark = f"{formatting.number(study.landmark_years)}-year"
-    rows.append(Row("os_landmark", f"{landmark} overall survival, all patients", formatting.estimate_ci(study.os_at_landmark), study.os_at_landmark))
-    for name, comparison in study.comparisons.items():
-        for key, group in (("achieved", comparison.achieved), ("not_achieved", comparison.not_achieved)):
-            rows.append(
-                Row(
-                    f"os_landmark:{name}:{key}",
-                    f"{group.label} (n={group.n})",
-                    formatting.estimate_ci(group.at_landmark),
-                    group.at_landmark,
-                    1,
-                )
-            )
-        rows.append(Row(f"log_rank:{name}", "Log-rank test", formatting.p_value(comparison.log_rank.p), comparison.log_rank, 1))
-
-    rows.append(Row("median_os", "Median overall survival, months", formatting.median_ci_months(study.median_os), study.median_os))
-    rows.append(
-        Row("median_follow_up", "Median follow-up (reverse Kaplan-Meier), months", formatting.median_ci_months(study.follow_up.median), study.follow_up)
-    )
+    """Table 2: the rows declared under ``outcomes`` in study.yml, in their order."""
+    rows = [r for row in study.settings.outcomes for r in _outcome_rows(study, row)]
     return SummaryTable("Table 2", f"N = {study.n}", tuple(rows))

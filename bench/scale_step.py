@@ -137,7 +137,8 @@ def run_step(step: str, cohort_path: str | Path, study_file: str | Path = ROOT /
         raise ValueError(f"unknown step {step!r}: one of {', '.join(STEPS)}")
     seconds = {"import": 0.0}
     start = time.perf_counter()
-    from analysis.cohort import load_cohort, load_dictionary, load_study
+    from analysis.cohort import load_cohort, load_dictionary
+    from analysis.config import load_study
 
     seconds["import"] += time.perf_counter() - start
     settings = load_study(study_file)

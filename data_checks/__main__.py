@@ -13,17 +13,11 @@ import warnings
 from pathlib import Path
 
 import data_checks  # noqa: F401 (switches GX analytics off before GX is imported)
-from analysis.cohort import (
-    CohortLoadError,
-    DictionaryError,
-    StudySettingsError,
-    UnknownColumnWarning,
-    load_cohort,
-    load_dictionary,
-    load_study,
-)
+from analysis.cohort import CohortLoadError, DictionaryError, UnknownColumnWarning, load_cohort, load_dictionary
+from analysis.config import StudySettingsError, check_against_dictionary, load_study
 from data_checks.console import failure_summary, summary_line
 from data_checks.stamp import inputs_digest, record_pass
+from data_checks.suite import study_rules
 from data_checks.validation import clear_docs, validate_cohort
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -42,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_study(args.study)
         root = Path(args.study).parent
         dictionary = load_dictionary(root / settings.dictionary)
+        # A configuration that names unknown columns or expectations is refused before any data is read.
+        check_against_dictionary(settings, dictionary)
+        study_rules(dictionary, settings)
         data = Path(args.data) if args.data else root / settings.data
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnknownColumnWarning)

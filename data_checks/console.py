@@ -16,13 +16,13 @@ def finding_block(finding: Finding) -> str:
 
     Examples
     --------
-    >>> finding = Finding("range:age_years", "Ranges and allowed values", "Age is 0 to under 18 years",
-    ...                   "error", ("age_years",), ("INO-003",), 1, ("18",))
+    >>> finding = Finding("range:age", "Ranges and allowed values", "Age is 0 to under 18 years",
+    ...                   "error", ("age",), ("AB-003",), 1, ("18",))
     >>> print(finding_block(finding))
     ERROR, rule not met: Age is 0 to under 18 years
-      rule:     range:age_years (Ranges and allowed values)
-      column:   age_years
-      patients: INO-003
+      rule:     range:age (Ranges and allowed values)
+      column:   age
+      patients: AB-003
       values:   18
     """
     # The description states the rule, so the heading says it was not met (a warning reads the same way).

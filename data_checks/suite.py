@@ -3,9 +3,17 @@
 Read this module as the list of rules a cohort must satisfy before any
 statistic is computed. Each rule is one GX expectation with a one-line
 ``description`` in plain words, a stable ``meta["rule"]`` name (what tests and
-the console refer to) and a ``meta["section"]``. Per-column rules (presence,
-types' ranges, allowed codes, uniqueness, pattern, ``required_when``) are
-derived from the data dictionary; rules between columns are written out here.
+the console refer to) and a ``meta["section"]``. Nothing here knows a study:
+
+* per-column rules (presence, ranges, allowed codes, uniqueness, pattern,
+  ``required_when``) come from the data dictionary;
+* date rules come from study.yml's declarations: the entry date within the
+  study window, no date after the cut-off, each endpoint's origin before its
+  event and censoring dates, which come before the cut-off, the entry date
+  before every origin, and a death date exactly when the patient died;
+* the study's own cross-column rules are the expectations listed under
+  ``checks:`` in study.yml;
+* privacy rules are the same for every study.
 
 Severity: errors (GX "critical") stop the report; warnings (GX "warning") are
 shown and recorded but do not.
@@ -20,7 +28,11 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column, Condition
 
-from analysis.cohort import ColumnSpec, DataDictionary, StudySettings
+from great_expectations.exceptions import ExpectationNotFoundError
+from great_expectations.expectations.registry import get_expectation_impl
+
+from analysis.cohort import ColumnSpec, DataDictionary
+from analysis.config import StudySettings
 from data_checks.custom_expectations import (
     ExpectColumnPairValuesToBeAtLeastDaysApart,
     ExpectTableToHaveNoDirectIdentifiers,
@@ -102,12 +114,12 @@ def required_when_condition(dictionary: DataDictionary, text: str) -> Condition:
 
     Examples
     --------
-    >>> from analysis.cohort import load_dictionary
-    >>> dictionary = load_dictionary("data/dictionary.yml")
-    >>> required_when_condition(dictionary, "hsct_after_ino is yes")
-    hsct_after_ino == True
-    >>> required_when_condition(dictionary, "ino_doses < 3")
-    ino_doses < 3
+    >>> dictionary = DataDictionary((ColumnSpec("transplant", "Transplant", "boolean"),
+    ...                              ColumnSpec("doses", "Doses", "integer")))
+    >>> required_when_condition(dictionary, "transplant is yes")
+    transplant == True
+    >>> required_when_condition(dictionary, "doses < 3")
+    doses < 3
     """
     if match := _IS.match(text):
         spec, word = dictionary.column(match[1]), match[2]
@@ -123,12 +135,68 @@ def required_when_condition(dictionary: DataDictionary, text: str) -> Condition:
     raise ValueError(f"data dictionary: cannot read required_when {text!r} (use '<column> is <value>' or '<column> < <number>')")
 
 
+_CLAUSE = re.compile(
+    r"^\s*(\w+)\s*(?:(<=|>=|<|>|==|!=)\s*('[^']*'|\"[^\"]*\"|-?[0-9.]+|True|False|true|false)|is\s+(not\s+)?null)\s*$"
+)
+_OPERATORS = {"<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__", "==": "__eq__", "!=": "__ne__"}
+
+
+def row_condition(text: str) -> Condition:
+    """A GX row condition from study.yml's words: clauses ``<column> <op> <value>`` or
+    ``<column> is [not] null``, joined by ``and`` or by ``or`` (not both).
+
+    Examples
+    --------
+    >>> row_condition("flow < 0.01")
+    flow < 0.01
+    >>> row_condition("transplant == false or transplant is null")
+    (transplant == False OR transplant IS NULL)
+    """
+    joiners = {j for j in ("and", "or") if re.search(rf"\s{j}\s", text)}
+    if len(joiners) > 1:
+        raise ValueError(f"row condition {text!r}: use either 'and' or 'or', not both")
+    condition = None
+    for clause in re.split(r"\s(?:and|or)\s", text):
+        match = _CLAUSE.match(clause)
+        if not match:
+            raise ValueError(f"row condition {text!r}: cannot read {clause.strip()!r} "
+                             "(use '<column> <op> <value>' or '<column> is null')")
+        column = Column(match[1])
+        if match[2] is None:
+            part = column.is_not_null() if match[4] else column.is_null()
+        else:
+            literal = match[3]
+            if literal[0] in "'\"":
+                value = literal[1:-1]
+            elif literal.lower() in ("true", "false"):
+                value = literal.lower() == "true"
+            else:
+                value = float(literal) if "." in literal else int(literal)
+            part = getattr(column, _OPERATORS[match[2]])(value)
+        condition = part if condition is None else (condition & part if "and" in joiners else condition | part)
+    return condition
+
+
 def _range_text(spec: ColumnSpec) -> str:
+    """The allowed range in words; a dictionary may give only one bound.
+
+    Examples
+    --------
+    >>> from analysis.cohort import ColumnSpec
+    >>> _range_text(ColumnSpec(name="n", label="N", type="integer", min=0))
+    'at least 0'
+    >>> _range_text(ColumnSpec(name="a", label="A", type="float", unit="years", min=0, max=18, max_exclusive=True))
+    '0 to under 18 years'
+    """
+    percent = "%" if spec.unit == "%" else ""
     unit = "" if spec.unit in (None, "%") else f" {spec.unit}"
-    upper = f"under {spec.max:g}" if spec.max_exclusive else f"{spec.max:g}"
-    if spec.unit == "%":
-        return f"{spec.min:g}% to {upper}%"
-    return f"{spec.min:g} to {upper}{unit}"
+    lower = None if spec.min is None else f"{spec.min:g}{percent}"
+    upper = None if spec.max is None else ("under " if spec.max_exclusive else "") + f"{spec.max:g}{percent}"
+    if lower is not None and upper is not None:
+        return f"{lower} to {upper}{unit}"
+    if lower is not None:
+        return f"at least {lower}{unit}"
+    return f"at most {upper}{unit}" if not spec.max_exclusive else f"{upper}{unit}"
 
 
 def per_column_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
@@ -219,144 +287,107 @@ def per_column_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
     return rules
 
 
+def _noun(spec: ColumnSpec) -> str:
+    """A column's label inside a sentence: lower case, without its parenthetical note."""
+    return re.sub(r"\s*\(.*\)\s*$", "", spec.label).lower()
+
+
+def _date_pairs(settings: StudySettings) -> list[tuple[str, str]]:
+    """(earlier, later) date columns that the endpoint declarations put in order, each pair once."""
+    pairs: list[tuple[str, str]] = []
+
+    def add(earlier: str, later: str) -> None:
+        if earlier != later and (earlier, later) not in pairs:
+            pairs.append((earlier, later))
+
+    for endpoint in settings.endpoints.values():
+        if not endpoint.from_dates:
+            continue
+        if settings.entry_date is not None:
+            add(settings.entry_date, endpoint.origin)
+        add(endpoint.origin, endpoint.censor)
+        for source in endpoint.events + endpoint.competing:
+            add(endpoint.origin, source.date)
+            add(source.date, endpoint.censor)
+    return pairs
+
+
 def date_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.Expectation]:
-    """InO within the study window, nothing after the cut-off, events in their order."""
+    """Entry within the study window, nothing after the cut-off, the declared dates in their order, death dates."""
     col = dictionary.column
-    cutoff = pd.Timestamp(settings.cutoff_date)
-    rules = [
-        _rule(
+    rules = []
+    if settings.entry_date is not None and settings.window_start is not None:
+        entry = col(settings.entry_date)
+        rules.append(_rule(
             gxe.ExpectColumnValuesToBeBetween,
-            "window:ino_start_date",
+            f"window:{entry.name}",
             DATES,
-            f"{col('ino_start_date').label} is within the study window {settings.window_start} to {settings.window_end}",
-            column="ino_start_date",
+            f"{entry.label} is within the study window {settings.window_start} to {settings.window_end}",
+            column=entry.name,
             min_value=pd.Timestamp(settings.window_start),
             max_value=pd.Timestamp(settings.window_end),
-        )
-    ]
-    for spec in dictionary.of_type("date"):
-        rules.append(
-            _rule(
+        ))
+    if settings.cutoff_date is not None:
+        for spec in dictionary.of_type("date"):
+            rules.append(_rule(
                 gxe.ExpectColumnValuesToBeBetween,
                 f"cutoff:{spec.name}",
                 DATES,
                 f"{spec.label} is not after the data cut-off {settings.cutoff_date}",
                 column=spec.name,
-                max_value=cutoff,
-            )
-        )
-    for earlier, later in [
-        ("ino_start_date", "hsct_date"),
-        ("hsct_date", "last_contact_date"),
-        ("ino_start_date", "last_contact_date"),
-        ("ino_start_date", "relapse_date"),
-        ("relapse_date", "last_contact_date"),
-        ("hsct_date", "sos_date"),
-        ("sos_date", "last_contact_date"),
-    ]:
-        rules.append(_pair_order(col(later), col(earlier)))
-    dead, alive = Column("vital_status") == "dead", Column("vital_status") == "alive"
-    rules += [
-        _rule(
-            gxe.ExpectColumnPairValuesToBeEqual,
-            "death_date_is_last_contact",
-            DATES,
-            "A patient who died has the date of death as the date of last contact",
-            column_A="death_date",
-            column_B="last_contact_date",
-            ignore_row_if="either_value_is_missing",
-            row_condition=dead,
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:death_date",
-            DATES,
-            "A patient alive at last contact has no date of death",
-            column="death_date",
-            row_condition=alive,
-        ),
-    ]
+                max_value=pd.Timestamp(settings.cutoff_date),
+            ))
+    rules += [_pair_order(col(later), col(earlier)) for earlier, later in _date_pairs(settings)]
+    death = settings.death
+    if death is not None:
+        dead, alive = Column(death.status) == death.dead, Column(death.status) != death.dead
+        rules += [
+            _rule(
+                gxe.ExpectColumnPairValuesToBeEqual,
+                f"{death.date}_is_{death.last_contact.removesuffix('_date')}",
+                DATES,
+                f"A patient who died has the {_noun(col(death.date))} as the {_noun(col(death.last_contact))}",
+                column_A=death.date,
+                column_B=death.last_contact,
+                ignore_row_if="either_value_is_missing",
+                row_condition=dead,
+            ),
+            _rule(
+                gxe.ExpectColumnValuesToBeNull,
+                f"absent_unless:{death.date}",
+                DATES,
+                f"A patient alive at last contact has no {_noun(col(death.date))}",
+                column=death.date,
+                row_condition=alive,
+            ),
+        ]
     return rules
 
 
-def consistency_rules(settings: StudySettings) -> list[gxe.Expectation]:
-    """Values recorded only where they make sense; response against detectable disease."""
-    threshold = settings.mrd_threshold_pct
-    blasts = getattr(settings, "blast_threshold_pct", None)
-    # Flow below the threshold with overt marrow blasts: one of the two measurements is probably wrong.
-    agreement = [] if blasts is None else [
-        _rule(
-            gxe.ExpectColumnValuesToBeBetween,
-            "response:blasts_agree_with_flow",
-            CONSISTENCY,
-            f"Bone-marrow blasts are at most {blasts:g}% when flow MRD is below {threshold:g}% "
-            "(otherwise check both measurements)",
-            warning=True,
-            column="bm_blasts_pct",
-            max_value=blasts,
-            row_condition=Column("flow_mrd_pct") < threshold,
-        )
-    ]
-    return agreement + [
-        _rule(
-            gxe.ExpectColumnValuesToBeInSet,
-            "response:not_evaluable_without_disease",
-            CONSISTENCY,
-            f"Response is 'not_evaluable' when there was no detectable disease at InO (flow MRD < {threshold:g}%)",
-            column="response",
-            value_set=["not_evaluable"],
-            row_condition=Column("flow_mrd_pct") < threshold,
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToNotBeInSet,
-            "response:evaluable_with_disease",
-            CONSISTENCY,
-            f"Response is evaluated (not 'not_evaluable') when disease was detectable at InO (flow MRD >= {threshold:g}%)",
-            column="response",
-            value_set=["not_evaluable"],
-            row_condition=Column("flow_mrd_pct") >= threshold,
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:ino_stop_reason",
-            CONSISTENCY,
-            "No early-stop reason when all 3 doses of the first cycle were given",
-            column="ino_stop_reason",
-            row_condition=Column("ino_doses") >= 3,
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:further_therapy_type",
-            CONSISTENCY,
-            "A type of further therapy only when further therapy was given",
-            column="further_therapy_type",
-            row_condition=Column("further_therapy") == False,  # noqa: E712 (a GX condition, not a test)
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:hsct_date",
-            CONSISTENCY,
-            "An HSCT date only for patients who had HSCT after InO",
-            column="hsct_date",
-            row_condition=Column("hsct_after_ino") == False,  # noqa: E712
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:sos",
-            CONSISTENCY,
-            "SOS is recorded only for patients who had HSCT after InO",
-            column="sos",
-            row_condition=Column("hsct_after_ino") == False,  # noqa: E712
-        ),
-        _rule(
-            gxe.ExpectColumnValuesToBeNull,
-            "absent_unless:sos_date",
-            CONSISTENCY,
-            "An SOS date only when SOS is yes",
-            column="sos_date",
-            row_condition=(Column("sos") == False) | Column("sos").is_null(),  # noqa: E712
-        ),
-    ]
+def configured_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.Expectation]:
+    """The study's own rules, as study.yml's ``checks:`` lists them; a bad one names its key."""
+    rules = []
+    for number, check in enumerate(settings.checks):
+        key = f"checks[{number}]"
+        try:
+            expectation_class = get_expectation_impl(check.type)
+        except ExpectationNotFoundError:
+            raise settings.error(f"{key}.type", f"{check.type!r} is not a Great Expectations expectation") from None
+        for argument in ("column", "column_A", "column_B"):
+            if argument in check.kwargs and check.kwargs[argument] not in dictionary.names:
+                raise settings.error(f"{key}.kwargs.{argument}",
+                                     f"{check.kwargs[argument]!r} is not a column of the data dictionary")
+        try:
+            condition = {"row_condition": row_condition(check.row_condition)} if check.row_condition else {}
+        except ValueError as error:
+            raise settings.error(f"{key}.row_condition", str(error)) from None
+        try:
+            rules.append(_rule(expectation_class, check.rule, check.section, check.description,
+                               warning=check.severity == "warning", **check.kwargs, **condition))
+        except (TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+            message = " ".join(str(error).split())
+            raise settings.error(key, f"the arguments do not fit {check.type}: {message}") from None
+    return rules
 
 
 def privacy_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
@@ -389,6 +420,9 @@ def privacy_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
 
 def follow_up_rules(settings: StudySettings) -> list[gxe.Expectation]:
     """Warnings: data that weaken an estimate without invalidating it."""
+    death = settings.death
+    if settings.entry_date is None or death is None or settings.landmark_days is None:
+        return []
     return [
         _rule(
             ExpectColumnPairValuesToBeAtLeastDaysApart,
@@ -396,10 +430,10 @@ def follow_up_rules(settings: StudySettings) -> list[gxe.Expectation]:
             FOLLOW_UP,
             f"A patient alive at last contact was followed for at least the landmark ({settings.landmark_days:g} days)",
             warning=True,
-            column_A="ino_start_date",
-            column_B="last_contact_date",
+            column_A=settings.entry_date,
+            column_B=death.last_contact,
             min_days=settings.landmark_days,
-            row_condition=Column("vital_status") == "alive",
+            row_condition=Column(death.status) != death.dead,
         ),
     ]
 
@@ -409,17 +443,18 @@ def study_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe
 
     Examples
     --------
-    >>> from analysis.cohort import load_dictionary, load_study
+    >>> from analysis.cohort import load_dictionary
+    >>> from analysis.config import load_study
     >>> rules = study_rules(load_dictionary("data/dictionary.yml"), load_study("study.yml"))
     >>> len(rules) >= 30
     True
-    >>> next(r for r in rules if r.meta["rule"] == "range:age_years").description
-    'Age at InO, years is 0 to under 18 years'
+    >>> sorted({r.meta["section"] for r in rules}) == sorted(SECTIONS)
+    True
     """
     rules = (
         per_column_rules(dictionary)
         + date_rules(dictionary, settings)
-        + consistency_rules(settings)
+        + configured_rules(dictionary, settings)
         + privacy_rules(dictionary)
         + follow_up_rules(settings)
     )
@@ -431,7 +466,8 @@ def build_suite(dictionary: DataDictionary, settings: StudySettings) -> gx.Expec
 
     Examples
     --------
-    >>> from analysis.cohort import load_dictionary, load_study
+    >>> from analysis.cohort import load_dictionary
+    >>> from analysis.config import load_study
     >>> suite = build_suite(load_dictionary("data/dictionary.yml"), load_study("study.yml"))
     >>> suite.name, len(suite.expectations) == len(study_rules(load_dictionary(), load_study()))
     ('cohort_rules', True)

@@ -24,7 +24,8 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-from analysis.cohort import DataDictionary, StudySettings
+from analysis.cohort import DataDictionary
+from analysis.config import StudySettings
 from data_checks.custom_expectations import MAX_LISTED
 from data_checks.suite import PATIENT_ID, build_suite
 
@@ -236,16 +237,18 @@ def validate_cohort(
 
     Examples
     --------
-    >>> from analysis.cohort import load_cohort, load_dictionary, load_study
+    >>> from analysis.cohort import load_cohort, load_dictionary
+    >>> from analysis.config import load_study
     >>> dictionary, settings = load_dictionary(), load_study()
     >>> cohort = load_cohort("tests/fixtures/valid_cohort.csv", dictionary)
     >>> report = validate_cohort(cohort, dictionary, settings)
     >>> report.passed, report.n_expectations >= 30
     (True, True)
-    >>> report = validate_cohort(cohort.assign(age_years=[7.5, 12.1, 18, 16.9, 9, 0.8]), dictionary, settings)
-    >>> finding = report.failed("range:age_years")
-    >>> report.passed, finding.patient_ids, finding.values
-    (False, ('INO-003',), ('18',))
+    >>> spec = dictionary.of_type("float")[0]  # a column with a range: one patient just above it
+    >>> above = cohort[spec.name].where(cohort.index != 2, spec.max + 1)
+    >>> finding = validate_cohort(cohort.assign(**{spec.name: above}), dictionary, settings).failed(f"range:{spec.name}")
+    >>> finding.patient_ids == (cohort.loc[2, "patient_id"],), finding.values == (f"{spec.max + 1:g}",)
+    (True, True)
     """
     docs_dir = Path(docs_dir) if docs_dir is not None else None
     context = _context(docs_dir)

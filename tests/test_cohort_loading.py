@@ -12,12 +12,11 @@ import pytest
 from analysis.cohort import (
     CohortLoadError,
     DictionaryError,
-    StudySettingsError,
     UnknownColumnWarning,
     load_cohort,
     load_dictionary,
-    load_study,
 )
+from analysis.config import StudySettingsError, load_study
 from tests.corruptions import FIXTURE, ROOT
 
 DICTIONARY = load_dictionary(ROOT / "data" / "dictionary.yml")

@@ -14,7 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 import data_checks  # noqa: F401 (GX analytics off)
-from analysis.cohort import UnknownColumnWarning, load_cohort, load_dictionary, load_study
+from analysis.cohort import UnknownColumnWarning, load_cohort, load_dictionary
+from analysis.config import load_study
 from data_checks.__main__ import main
 from data_checks.suite import SECTIONS, required_when_condition, study_rules
 from data_checks.validation import validate_cohort

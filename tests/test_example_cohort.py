@@ -50,8 +50,9 @@ def test_1_patients(study):
 
 def test_2_3_full_cycle_and_single_dose(study, t1):
     assert t1.value("full_cycle").count == 26
-    incomplete = study.incomplete_first_cycle
-    assert (incomplete.count, incomplete.doses, incomplete.reason) == (1, 1, "Liver toxicity")
+    incomplete = "incomplete_first_cycle"
+    assert (study.count(incomplete).count, study.shared_value("ino_doses", among=incomplete),
+            study.shared_value("ino_stop_reason", among=incomplete)) == (1, 1, "Liver toxicity")
 
 
 @pytest.mark.parametrize(
@@ -104,25 +105,26 @@ def assert_os(estimate, point: str, lower: str, upper: str):
 
 
 def test_21_23_two_year_os(study):
-    assert study.settings.landmark_days == 730.5
-    assert study.os_at_landmark.conf_level == 0.95
-    assert_os(study.os_at_landmark, "39.4", "19.1", "59.8")
+    os_ = study.endpoints["overall_survival"]
+    assert os_.landmark.days == 730.5
+    assert os_.at_landmark.conf_level == 0.95
+    assert_os(os_.at_landmark, "39.4", "19.1", "59.8")
 
 
 def test_24_30_os_by_mrd_negative_remission(study):
     comparison = study.comparisons["mrd_negative_remission"]
-    assert (comparison.not_achieved.n, comparison.achieved.n) == (14, 13)
-    assert_os(comparison.not_achieved.at_landmark, "28.6", "4.9", "52.2")
-    assert_os(comparison.achieved.at_landmark, "50.1", "17.4", "82.9")
-    assert 0.0455 <= comparison.log_rank.p < 0.0465
+    assert (comparison.group("no").n, comparison.group("yes").n) == (14, 13)
+    assert_os(comparison.group("no").at_landmark, "28.6", "4.9", "52.2")
+    assert_os(comparison.group("yes").at_landmark, "50.1", "17.4", "82.9")
+    assert 0.0455 <= comparison.test.p < 0.0465
 
 
 def test_31_37_os_by_prior_blinatumomab(study):
     comparison = study.comparisons["prior_blinatumomab"]
-    assert (comparison.achieved.n, comparison.not_achieved.n) == (13, 14)
-    assert_os(comparison.achieved.at_landmark, "30.8", "5.7", "55.9")
-    assert_os(comparison.not_achieved.at_landmark, "48.7", "19.1", "78.3")
-    assert 0.0455 <= comparison.log_rank.p < 0.0465
+    assert (comparison.group("yes").n, comparison.group("no").n) == (13, 14)
+    assert_os(comparison.group("yes").at_landmark, "30.8", "5.7", "55.9")
+    assert_os(comparison.group("no").at_landmark, "48.7", "19.1", "78.3")
+    assert 0.0455 <= comparison.test.p < 0.0465
 
 
 def test_generator_recreates_the_cohort_byte_for_byte(tmp_path):

@@ -230,7 +230,7 @@ def test_annotations():
     assert fmt.landmark_annotation(est, 730.5 / 365.25) == "2-year OS 39.4% (95% CI: 19.1-59.8%)"
     comparison = NS(
         groups=(NS(label="Yes", at_landmark=est), NS(label="No", at_landmark=NS(estimate=None, lower=None, upper=None, conf_level=0.95))),
-        log_rank=NS(p=0.0004),
+        test=NS(p=0.0004), note=None, test_short="Log-rank",
     )
     assert fmt.comparison_annotations(comparison, 2) == [
         "Yes: 2-year OS 39.4% (95% CI: 19.1-59.8%)",

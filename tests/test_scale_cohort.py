@@ -14,7 +14,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from make_cohort import make_cohort, patient_ids, write_cohort  # noqa: E402
 
-from analysis.cohort import load_cohort, load_dictionary, load_study  # noqa: E402
+from analysis.cohort import load_cohort, load_dictionary  # noqa: E402
+from analysis.config import load_study  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from lifelines import CoxPHFitter
 from lifelines.statistics import multivariate_logrank_test
 
 from analysis.cohort import load_cohort, load_dictionary
-from analysis.endpoints import overall_survival
+from analysis.study import Study
 from analysis.survival import (
     KaplanMeier,
     cox_hazard_ratio,
@@ -328,9 +328,11 @@ def cohort():
     if hashlib.md5(COHORT.read_bytes()).hexdigest() != section["md5"]:
         pytest.skip("data/example_cohort.csv changed since the R reference was made: "
                     "run Rscript tests/reference/survival_reference.R")
-    # OS as the report derives it (analysis.endpoints), checked against R's own derivation.
+    # OS as the report derives it (study.yml's declaration), checked against R's own derivation.
     d = load_cohort(COHORT, load_dictionary(COHORT.parent / "dictionary.yml"))
-    os_ = overall_survival(d, cutoff_date=section["cutoff_date"])
+    study = Study(COHORT.parents[1] / "study.yml")
+    assert str(study.settings.cutoff_date) == section["cutoff_date"]
+    os_ = study.endpoint_data("overall_survival")
     d["os_days"], d["dead"] = os_.time_days, os_.event
     return d, section
 

@@ -1,0 +1,162 @@
+"""The colon study (examples/colon) computed from its declarations equals R.
+
+Reference values: tests/reference/colon_reference.json, written by
+tests/reference/colon_reference.R from examples/colon/data/colon.csv
+(survival 3.5-3, cmprsk 2.2-11). Tolerance 1e-6, Cox 1e-4. The report is
+rendered end to end with the built-in renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace as NS
+
+import pytest
+
+from analysis import formatting
+from analysis.study import Study
+from analysis.tables import outcomes, patient_characteristics
+from tests.corruptions import ROOT
+
+COLON = ROOT / "examples" / "colon"
+REFERENCE = json.loads((ROOT / "tests" / "reference" / "colon_reference.json").read_text())
+ARMS = ("obs", "lev", "lev_5fu")
+LANDMARKS = ("1 year", "3 years", "5 years")
+
+
+def close(got, want, tol=1e-6):
+    if want is None:
+        return got is None
+    return got is not None and abs(got - want) <= tol * max(1.0, abs(want))
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    # `make test` exports DATA (the top-level study's cohort); this study reads its own.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DATA", raising=False)
+        return Study(COLON / "study.yml")
+
+
+def group_results(study, comparison):
+    yield "all", study.endpoints[study.settings.comparisons[comparison].endpoint]
+    for arm in ARMS:
+        yield arm, study.comparisons[comparison].group(arm).result
+
+
+def test_the_declared_arms_and_ci_transform(study):
+    assert study.settings.ci_transform == "log"
+    assert [g.level for g in study.comparisons["os_by_arm"].groups] == list(ARMS)
+    assert study.comparisons["os_by_arm"].reference == REFERENCE["meta"]["reference_arm"]
+
+
+def test_overall_survival_at_landmarks_equals_survfit(study):
+    for group, result in group_results(study, "os_by_arm"):
+        want = REFERENCE["os"]["km"][group]
+        assert (result.n, result.events) == (want["n"], want["events"])
+        for landmark, point in zip(LANDMARKS, want["by_conf_type"]["log"]["at"], strict=True):
+            got = result.at(landmark)
+            assert got.time == point["time_days"]
+            for field in ("surv", "se", "lower", "upper"):
+                assert close(getattr(got, "estimate" if field == "surv" else field), point[field]), (group, landmark, field)
+            assert got.n_at_risk == point["n_risk"]
+
+
+def test_medians_and_follow_up_equal_survfit(study):
+    for group, result in group_results(study, "os_by_arm"):
+        want = REFERENCE["os"]["km"][group]["by_conf_type"]["log"]["median"]
+        assert all(close(getattr(result.median, k), want[k]) for k in ("estimate", "lower", "upper")), group
+        follow_up = REFERENCE["os"]["follow_up"][group]["by_conf_type"]["log"]
+        got = result.follow_up.median
+        assert (got.estimate, got.lower, got.upper) == (follow_up["median"], follow_up["lower"], follow_up["upper"])
+
+
+@pytest.mark.parametrize("comparison, reference", [("os_by_arm", "by_arm"),
+                                                   ("os_by_arm_stratified", "by_arm_stratified_by_sex")])
+def test_log_rank_equals_survdiff(study, comparison, reference):
+    test = study.comparisons[comparison].test
+    want = REFERENCE["os"]["logrank"][reference]
+    assert test.groups == tuple(want["groups"]) and test.df == want["df"]
+    assert close(test.chisq, want["chisq"]) and close(test.p, want["p"])
+    assert all(close(g, w) for g, w in zip(test.expected, want["expected"], strict=True))
+    assert test.stratified == (want["strata_column"] is not None)
+
+
+def test_hazard_ratios_against_observation_equal_coxph(study):
+    comparison = study.comparisons["os_by_arm"]
+    for arm in ("lev", "lev_5fu"):
+        got, want = comparison.hazard_ratio(arm), REFERENCE["os"]["cox"]["terms"][arm]
+        for field in ("coef", "se", "hazard_ratio", "lower", "upper", "p"):
+            assert close(getattr(got, field), want[field], 1e-4), (arm, field)
+    with pytest.raises(KeyError, match="reference"):
+        comparison.hazard_ratio("obs")
+
+
+def test_recurrence_incidence_and_grays_test_equal_cmprsk(study):
+    for group, result in group_results(study, "recurrence_by_arm"):
+        points = REFERENCE["recurrence"]["cmprsk"]["curves"][group]["recurrence"]["at"]
+        for landmark, point in zip(LANDMARKS, points, strict=True):
+            got = result.at(landmark)
+            assert close(got.estimate, point["estimate"]) and close(got.variance, point["variance"]), (group, landmark)
+            assert close(got.lower, point["loglog_lower"]) and close(got.upper, point["loglog_upper"])
+    counts = REFERENCE["counts"]["all"]
+    data = study.endpoint_data("recurrence")
+    assert [int((data.event == code).sum()) for code in (1, 2, 0)] == [
+        counts["cr_status_1"], counts["cr_status_2"], counts["cr_status_0"]]
+    gray, want = study.comparisons["recurrence_by_arm"].test, REFERENCE["recurrence"]["cmprsk"]["gray_test"]["recurrence"]
+    assert close(gray.statistic, want["statistic"]) and close(gray.p, want["p"]) and gray.df == want["df"]
+
+
+def test_table_one_by_arm_equals_the_r_counts_and_tests(study):
+    table = patient_characteristics(study)
+    want = REFERENCE["table1"]
+    assert table.headers[0] == f"Overall, N = {want['n']['overall']}" and table.test_header == "p-value"
+    columns = ["overall", *ARMS]
+    for name, spec in want["categorical"].items():
+        row = table.row(name)
+        assert close(row.test.p, spec["test"]["p"]) and close(row.test.statistic, spec["test"]["statistic"]), name
+        boolean = spec["levels"] == ["yes", "no"]
+        for level in spec["levels"][:1] if boolean else spec["levels"]:
+            texts = [table.row(name if boolean else f"{name}={level}").text,
+                     *table.row(name if boolean else f"{name}={level}").cells]
+            expected = [formatting.count_percent(spec["by_group"][c]["counts"][level], spec["by_group"][c]["known"])
+                        for c in columns]
+            assert texts == expected, (name, level)
+    for name, spec in want["continuous"].items():
+        row = table.row(name)
+        assert close(row.test.p, spec["test"]["p"]) and close(row.test.statistic, spec["test"]["statistic"]), name
+        expected = [formatting.median_range(NS(median=g["median"], minimum=g["min"], maximum=g["max"]))
+                    for g in (spec["by_group"][c] for c in columns)]
+        assert [row.text, *row.cells] == expected, name
+
+
+def test_outcomes_table_holds_exactly_the_declared_rows(study):
+    keys = [row.key for row in outcomes(study).rows]
+    assert keys == [
+        "overall_survival@5 years", "os_by_arm:obs", "os_by_arm:lev", "os_by_arm:lev_5fu", "os_by_arm:test",
+        "os_by_arm:hazard_ratio:lev", "os_by_arm:hazard_ratio:lev_5fu", "overall_survival:median",
+        "overall_survival:follow_up", "recurrence@5 years", "recurrence_by_arm:obs", "recurrence_by_arm:lev",
+        "recurrence_by_arm:lev_5fu", "recurrence_by_arm:test",
+    ]
+
+
+def test_the_colon_report_renders(tmp_path):
+    out = tmp_path / "out"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("DATA", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "renderer", str(COLON / "report.qmd"), "--renderer", "builtin", "--output-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("report.html", "report.pdf", "report.docx", "abstract.txt", "figures/figure2_recurrence_by_arm.png"):
+        assert (out / name).stat().st_size > 0, name
+    abstract = (out / "abstract.txt").read_text(encoding="utf-8")
+    hr = REFERENCE["os"]["cox"]["terms"]["lev_5fu"]
+    for figure in (f"n={REFERENCE['counts']['obs']['n']}",
+                   formatting.hazard_ratio(NS(**hr, conf_level=0.95)),
+                   formatting.p_value(REFERENCE["os"]["logrank"]["by_arm"]["p"])):
+        assert figure in abstract
