@@ -70,7 +70,7 @@ def test_every_dictionary_rule_becomes_an_expectation(dictionary, settings):
 
 def test_warnings_are_the_follow_up_and_undeclared_column_rules(dictionary, settings):
     warnings = {r.meta["rule"] for r in study_rules(dictionary, settings) if r.severity.value == "warning"}
-    assert warnings == {"follow_up:landmark", "columns:declared", "response:blasts_agree_with_flow"}
+    assert warnings == {"follow_up:landmark", "columns:declared", "response:blasts_agree_with_flow", "rows:one_patient_once"}
 
 
 def test_unreadable_required_when_is_refused(dictionary):
