@@ -166,7 +166,7 @@ def test_rows_ending_in_a_separator_are_read(tmp_path):
     ended = [row + "," for row in rows]
     ended[2] += "x"
     path.write_text("\n".join([header, *ended]) + "\n")
-    with pytest.raises(CohortLoadError, match=r"row\(s\) 4 have a value beyond the header's 25 columns"):
+    with pytest.raises(CohortLoadError, match=r"line\(s\) 4 have a value beyond the header's 25 columns \(a decimal comma"):
         load_cohort(path, DICTIONARY)
 
 
@@ -183,11 +183,14 @@ def test_old_mac_line_ends_are_read(tmp_path):
     "column, written, why",
     [
         ("age_years", "twelve", "is not a number"),
-        ("bm_blasts_pct", "45,5", "is not a number (use a decimal point)"),
-        ("bm_blasts_pct", "NA", "is not a number"),
+        ("bm_blasts_pct", "45,5", "has a decimal comma; write it with a point (45.5)"),
+        ("bm_blasts_pct", "NA", "stands for a missing value; leave the cell empty"),
+        ("sex", "N/A", "stands for a missing value; leave the cell empty"),
+        ("further_therapy_type", "-", "stands for a missing value; leave the cell empty"),
         ("ino_cycles", "1.5", "is not a whole number"),
         ("prior_car_t", "1", "is not yes or no"),
-        ("ino_start_date", "10.03.2019", "is not a date YYYY-MM-DD"),
+        ("ino_start_date", "10.03.2019", "is a date in another format; write it as YYYY-MM-DD"),
+        ("ino_start_date", "2019-03-10 14:30", "has a time of day; a date column holds the date alone"),
         ("ino_start_date", "2019-02-30", "is not a date YYYY-MM-DD"),
     ],
 )
@@ -196,8 +199,8 @@ def test_value_not_of_its_type_names_row_patient_and_column(tmp_path, column, wr
     table.loc[3, column] = written
     with pytest.raises(CohortLoadError) as error:
         load_cohort(write(tmp_path, table), DICTIONARY)
-    # Table row 3 is file row 5 (the header is row 1).
-    assert f"row 5, patient INO-004, column '{column}': {written!r} {why}" in str(error.value)
+    # Table row 3 is line 5 of the file (the header is line 1).
+    assert f"line 5, patient INO-004, column '{column}': {written!r} {why}" in str(error.value)
     (problem,) = error.value.problems
     assert (problem.row, problem.patient_id, problem.column) == (5, "INO-004", column)
 
@@ -207,7 +210,7 @@ def test_many_bad_values_are_listed_up_to_ten_then_counted(tmp_path):
     table["age_years"] = "old"
     with pytest.raises(CohortLoadError) as error:
         load_cohort(write(tmp_path, table), DICTIONARY)
-    assert "18 value(s) do not parse" in str(error.value)
+    assert "18 value(s) cannot be read" in str(error.value)
     assert str(error.value).count("column 'age_years'") == 10
     assert "... and 8 more" in str(error.value)
 
@@ -271,7 +274,7 @@ def test_excel_native_true_false_cells_and_bad_values(tmp_path):
     sheet.cell(row=2, column=header.index("prior_car_t") + 1, value=True)
     sheet.cell(row=3, column=header.index("age_years") + 1, value="twelve")
     workbook.save(path)
-    with pytest.raises(CohortLoadError, match=r"row 3, patient INO-002, column 'age_years': 'twelve'"):
+    with pytest.raises(CohortLoadError, match=r"cell cohort!C3, patient INO-002, column 'age_years': 'twelve'"):
         load_cohort(path, DICTIONARY)
     sheet.cell(row=3, column=header.index("age_years") + 1, value=12.1)
     workbook.save(path)
