@@ -616,7 +616,12 @@ _DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}")
 
 
 def _missing_markers(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """Cells holding a word for "missing" (NA, N/A, -) that is not one of the column's own codes."""
+    """Text or category cells holding a word for "missing" (NA, N/A, -) that is not one of the column's codes.
+
+    Typed columns need no search: such a word fails to parse, and :func:`_why` names it.
+    """
+    if spec.type not in ("string", "category"):
+        return pd.Series(False, index=values.index)
     return values.isin(_MISSING_MARKERS - set(spec.values))
 
 
@@ -652,8 +657,15 @@ def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, she
     column names, holds totals, has values but no patient id, or is one
     cell holding a line separated by another character.
     """
-    empty = table.isna().all(axis=1).to_numpy()
-    if not len(table) or empty.all():
+    # Every test starts from a cheap column-wise candidate set: a million rows are checked in well under a second.
+    first = table.columns[0] if len(table.columns) else None
+    if first is None:
+        return table
+    empty = table[first].isna().to_numpy()
+    candidates = np.flatnonzero(empty)
+    if len(candidates):
+        empty[candidates] = table.iloc[candidates].isna().all(axis=1).to_numpy()
+    if empty.all():
         return table.iloc[0:0]
     last = int(np.flatnonzero(~empty)[-1])
     table = table.iloc[: last + 1]
@@ -663,26 +675,27 @@ def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, she
     for index in np.flatnonzero(empty)[:_MAX_LISTED]:
         found.append(f"{name(index)} is empty, between patient rows: delete it (an empty row is not a patient; "
                      "rows below it may have been pasted from elsewhere)")
-    columns = [c for c in table.columns if c in dictionary.names]
-    if columns:
-        same_as_name = sum((table[c] == c).to_numpy() for c in columns)
-        for index in np.flatnonzero(same_as_name >= min(2, len(columns)))[:_MAX_LISTED]:
-            found.append(f"{name(index)} repeats the column names: delete it (two tables pasted one under the other?)")
-    first = table.columns[0]
-    # Words are looked for in text columns only: in a typed column a word fails to parse anyway.
-    texts = {first, *(spec.name for spec in dictionary.of_type("string", "category") if spec.name in table.columns)}
+    # A repeated header names every column, and a totals row says so where a person reads first (the first
+    # column or the id); other totals rows have no id and are refused below for that.
+    texts = list(dict.fromkeys([first, *(c for c in ("patient_id", *dictionary.names) if c in table.columns)]))[:2]
+    same_as_name = sum((table[c] == c).to_numpy() for c in texts)
+    for index in np.flatnonzero(same_as_name == len(texts))[:_MAX_LISTED]:
+        found.append(f"{name(index)} repeats the column names: delete it (two tables pasted one under the other?)")
     totals = np.logical_or.reduce([table[c].isin(_TOTAL_WORDS).to_numpy() for c in texts])
     for index in np.flatnonzero(totals)[:_MAX_LISTED]:
         found.append(f"{name(index)} is a row of totals or summaries, not a patient: delete it "
                      "(the report computes its own)")
     if "patient_id" in table.columns:
-        filled = table.notna().sum(axis=1).to_numpy()
         no_id = table["patient_id"].isna().to_numpy() & ~empty & ~totals
         for index in np.flatnonzero(no_id)[:_MAX_LISTED]:
             found.append(f"{name(index)} has values but no patient id: fill the id, or delete the row if it is "
                          "totals or notes")
-        one_cell = (filled == 1) & table[first].astype(str).str.contains("[;\t]", regex=True).to_numpy()
-        for index in np.flatnonzero(one_cell)[:_MAX_LISTED]:
+    if len(table.columns) > 1:
+        # A line split by another separator lands whole in the first cell, the others empty.
+        lone = np.flatnonzero(table[table.columns[1]].isna().to_numpy() & ~empty)
+        lone = lone[table.iloc[lone].notna().sum(axis=1).to_numpy() == 1]
+        lone = lone[table[first].iloc[lone].astype(str).str.contains("[;\t]", regex=True).to_numpy()]
+        for index in lone[:_MAX_LISTED]:
             found.append(f"{name(index)} is one cell holding a whole row separated by semicolons or tabs: "
                          "save the file again as comma-separated CSV")
     if found:

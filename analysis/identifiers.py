@@ -149,16 +149,20 @@ def ids_with_names(ids: pd.Series) -> pd.Series:
     >>> ids_with_names(pd.Series(["INO-001", "INO-002", "PETROV-003", "SMITH-004"])).tolist()
     [False, False, True, True]
     """
-    runs = ids.astype(str).map(lambda value: tuple(_LETTERS.findall(value)))
-    counts = pd.Series([run.upper() for found in runs for run in set(found)]).value_counts()
-    shared_code = bool((counts >= 2).any())
-
-    def carries_name(found: tuple[str, ...]) -> bool:
-        return any(
-            len(run) >= 4 and (_NAME_WORD.match(run) or (shared_code and counts[run.upper()] == 1)) for run in found
-        )
-
-    return runs.map(carries_name).astype(bool)
+    # Ids share a few shapes (their letters); each shape is judged once, however many patients carry it.
+    shapes = ids.astype(str).str.replace(r"[^A-Za-zА-Яа-яЁё]+", " ", regex=True).str.strip()
+    frequency = shapes.value_counts()
+    runs = {shape: _LETTERS.findall(shape) for shape in frequency.index}
+    carriers: dict[str, int] = {}
+    for shape, found in runs.items():
+        for run in set(found):
+            carriers[run.upper()] = carriers.get(run.upper(), 0) + int(frequency[shape])
+    shared_code = any(count >= 2 for count in carriers.values())
+    named = [
+        shape for shape, found in runs.items()
+        if any(len(run) >= 4 and (_NAME_WORD.match(run) or (shared_code and carriers[run.upper()] == 1)) for run in found)
+    ]
+    return shapes.isin(named)
 
 
 def birth_date_rows(values: pd.Series, frame: pd.DataFrame, years_tolerance: float = 1.0) -> pd.Series:

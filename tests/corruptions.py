@@ -528,8 +528,8 @@ def totals_row(t):
 
 
 def russian_totals_row(t):
-    totals = [""] * len(t.columns)
-    totals[list(t.columns).index("sex")] = "Итого:"
+    totals = ["Итого:"] + [""] * (len(t.columns) - 1)
+    totals[list(t.columns).index("sex")] = "15 female"
     totals[list(t.columns).index("bm_blasts_pct")] = "12"
     return _csv(_lines(t) + [",".join(totals)], names=(f"line {len(t) + 2} is a row of totals",))
 
@@ -540,6 +540,14 @@ def row_without_id(t):
     row[0] = ""
     lines[5] = ",".join(row)
     return _csv(lines, names=("line 6 has values but no patient id",))
+
+
+def summary_row_without_id(t):
+    means = [""] * len(t.columns)
+    means[list(t.columns).index("disease_status")] = "mean"
+    means[list(t.columns).index("age_years")] = f"{t['age_years'].astype(float).mean():.1f}"
+    return _csv(_lines(t) + [",".join(means)], names=(f"line {len(t) + 2} has values but no patient id",
+                                                      "totals or notes"))
 
 
 def semicolons_in_one_line(t):
@@ -743,6 +751,7 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("CSV: totals row", totals_row, EXIT_UNREADABLE, message="row of totals"),
     Corruption("CSV: totals row in Russian", russian_totals_row, EXIT_UNREADABLE, message="row of totals"),
     Corruption("CSV: row without a patient id", row_without_id, EXIT_UNREADABLE, message="no patient id"),
+    Corruption("CSV: means row without a patient id", summary_row_without_id, EXIT_UNREADABLE, message="no patient id"),
     Corruption("CSV: one line separated by semicolons", semicolons_in_one_line, EXIT_UNREADABLE, message="semicolons"),
     Corruption("CSV: NA for a missing number", na_for_missing_number, EXIT_UNREADABLE, message="stands for a missing value"),
     Corruption("CSV: N/A for a missing category", na_slash_for_missing_category, EXIT_UNREADABLE,
