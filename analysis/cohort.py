@@ -10,9 +10,14 @@ import great_expectations (the report imports it too).
 Conventions of the cohort file, as the loader reads it:
 
 * CSV: UTF-8 (a byte-order mark is allowed), comma-separated, first line the
-  column names. Excel: ``.xlsx``, the first sheet or a named one.
-* A missing value is an empty cell. Text such as ``NA`` is not a missing
-  value, it is a value that must parse as the column's type.
+  column names. Excel: ``.xlsx``, the first sheet or a named one, read as
+  Excel shows it or refused cell by cell (see :mod:`analysis.workbook`).
+* One row per patient: an empty row between patients, the column names
+  repeated, a totals row or a row without a patient id is refused with its
+  line; empty rows below the data are dropped.
+* A missing value is an empty cell. Words such as ``NA``, ``N/A`` or ``-``
+  are refused with their line, never read as missing: they may mean
+  "not done" or "negative".
 * Booleans: ``yes``/``no`` as the dictionary says; ``true``/``false`` (any
   case) and Excel's own TRUE/FALSE cells are accepted too, since they cannot be
   misread. ``1``/``0`` are refused: a numeric code is ambiguous.
@@ -721,15 +726,17 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
         The dictionary's columns in its order, then any unknown columns (as
         text). Dates are ``datetime64[ns]``, booleans pandas ``boolean``,
         integers ``Int64``, floats ``float64``, categories and strings Python
-        ``str`` (object) with NaN for empty cells. Rows entirely empty are
-        dropped.
+        ``str`` (object) with NaN for empty cells. Empty rows below the
+        data are dropped.
 
     Raises
     ------
     CohortLoadError
         Missing or empty file, not UTF-8, wrong delimiter, a dictionary column
-        missing, a column named twice, values that do not parse as their type
-        (each named with row, patient and column).
+        missing, a column named twice, rows that are not patients (each named
+        by its line), values that do not parse as their type or, in Excel,
+        would be read with another meaning (each named with line or cell,
+        patient and column).
 
     Warns
     -----

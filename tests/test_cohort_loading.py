@@ -343,3 +343,41 @@ def test_no_warning_for_a_clean_file():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_cohort(FIXTURE, DICTIONARY)
+
+
+# -- Excel cells read as Excel shows them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored, number_format, read", [
+    (0.367, "0.0%", 36.7),  # typed 36.7% in a percent cell
+    (0.0001, "0.00%", 0.01),
+    (36.7, '0.0"%"', 36.7),  # a % written as text in the format: shown unscaled
+    (36.7, "0.0\\%", 36.7),
+    (36.7, "General", 36.7),
+])
+def test_excel_percent_cells_read_as_shown(tmp_path, stored, number_format, read):
+    path = write_xlsx(tmp_path / "cohort.xlsx", {"cohort": fixture_text()})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    cell = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("bm_blasts_pct") + 1)
+    cell.value, cell.number_format = stored, number_format
+    workbook.save(path)
+    assert load_cohort(path, DICTIONARY).loc[0, "bm_blasts_pct"] == read
+
+
+def test_excel_refusals_name_every_cell_and_leave_the_file_unchanged(tmp_path):
+    path = write_xlsx(tmp_path / "Когорта InO.xlsx", {"Лист 1": fixture_text()})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    serial = sheet.cell(row=3, column=header.index("hsct_date") + 1)
+    serial.value, serial.number_format = 44000, "General"
+    percent = sheet.cell(row=5, column=header.index("ino_doses") + 1)
+    percent.value, percent.number_format = 3, "0%"
+    workbook.save(path)
+    before = path.read_bytes()
+    with pytest.raises(CohortLoadError) as error:
+        load_cohort(path, DICTIONARY)
+    assert "cell 'Лист 1'!S3, patient INO-002, column 'hsct_date': '44000' is a number" in str(error.value)
+    assert "cell 'Лист 1'!M5, patient INO-004, column 'ino_doses': '300%' is formatted as a percentage" in str(error.value)
+    assert path.read_bytes() == before
