@@ -111,7 +111,7 @@ def _header_row(worksheet, known: set[str]) -> int | None:
     return None
 
 
-def _choose_sheet(path: Path, workbook, sheet: str | None, known: set[str], fail) -> Any:
+def _choose_sheet(workbook, sheet: str | None, known: set[str], fail) -> Any:
     if sheet is not None:
         if sheet not in workbook.sheetnames:
             fail(f"no sheet named {sheet!r}; the sheets are {workbook.sheetnames}")
@@ -195,7 +195,7 @@ def read_workbook(path: Path, sheet: str | None, dictionary: DataDictionary) -> 
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
         fail(_not_a_workbook(path, raw))
     known = set(dictionary.names)
-    worksheet = _choose_sheet(path, workbook, sheet, known, fail)
+    worksheet = _choose_sheet(workbook, sheet, known, fail)
     title = worksheet.title
 
     header = _header_row(worksheet, known) or 1
@@ -240,7 +240,6 @@ def read_workbook(path: Path, sheet: str | None, dictionary: DataDictionary) -> 
             "Excel and save it, or replace the formulas by their values"
         )
 
-    letters = {name: get_column_letter(number) for number, name in enumerate(names, start=1) if name}
     columns = [name or f"Unnamed: {get_column_letter(number)}" for number, name in enumerate(names, start=1)]
     specs = {spec.name: spec for spec in dictionary.columns}
     problems: list[LoadProblem] = []
