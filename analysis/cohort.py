@@ -10,9 +10,14 @@ import great_expectations (the report imports it too).
 Conventions of the cohort file, as the loader reads it:
 
 * CSV: UTF-8 (a byte-order mark is allowed), comma-separated, first line the
-  column names. Excel: ``.xlsx``, the first sheet or a named one.
-* A missing value is an empty cell. Text such as ``NA`` is not a missing
-  value, it is a value that must parse as the column's type.
+  column names. Excel: ``.xlsx``, the first sheet or a named one, read as
+  Excel shows it or refused cell by cell (see :mod:`analysis.workbook`).
+* One row per patient: an empty row between patients, the column names
+  repeated, a totals row or a row without a patient id is refused with its
+  line; empty rows below the data are dropped.
+* A missing value is an empty cell. Words such as ``NA``, ``N/A`` or ``-``
+  are refused with their line, never read as missing: they may mean
+  "not done" or "negative".
 * Booleans: ``yes``/``no`` as the dictionary says; ``true``/``false`` (any
   case) and Excel's own TRUE/FALSE cells are accepted too, since they cannot be
   misread. ``1``/``0`` are refused: a numeric code is ambiguous.
@@ -29,8 +34,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import re
 import warnings
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+
+from analysis.identifiers import looks_identifying
+from analysis.workbook import read_workbook
 
 __all__ = [
     "COLUMN_TYPES",
@@ -75,9 +84,12 @@ class UnknownColumnWarning(UserWarning):
 
 @dataclass(frozen=True)
 class LoadProblem:
-    """One cell that does not parse as its column's type.
+    """One cell that cannot be read as its column's type, or only with another meaning.
 
-    ``row`` is the row number as a spreadsheet shows it (the header is row 1).
+    ``row`` is the row number as a spreadsheet shows it (the header is row 1),
+    which is the line of a CSV file; ``cell`` is the Excel address
+    (``cohort!D7``) when the file is a workbook. Values and ids that look like
+    personal identifiers are withheld from the message.
     """
 
     row: int
@@ -85,10 +97,17 @@ class LoadProblem:
     column: str
     value: str
     problem: str
+    cell: str | None = None
 
     def __str__(self) -> str:
-        patient = f"patient {self.patient_id}" if self.patient_id else "patient id missing"
-        return f"row {self.row}, {patient}, column '{self.column}': {self.value!r} {self.problem}"
+        where = f"cell {self.cell}" if self.cell else f"line {self.row}"
+        patient = f"patient {_shown(self.patient_id)}" if self.patient_id else "patient id missing"
+        value = _shown(repr(self.value))
+        return f"{where}, {patient}, column '{self.column}': {value} {self.problem}"
+
+
+def _shown(text: str) -> str:
+    return "(value withheld: looks like a personal identifier)" if looks_identifying(text) else text
 
 
 class CohortLoadError(Exception):
@@ -272,14 +291,22 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     names = [name.strip() for name in next(csv.reader([header]))]
     _check_unique_names(path, names)
     try:
+        # Blank lines are kept (as empty rows) so that one between patients is reported with its line.
         table = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0, names=names
+            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0, names=names,
+            skip_blank_lines=False,
         )
         if not isinstance(table.index, pd.RangeIndex):
             # Rows one cell longer than the header: pandas took the first cell as an index.
             table = _without_trailing_cells(path, text, names)
     except pd.errors.ParserError as error:
-        raise CohortLoadError(path, f"rows do not have the header's {len(names)} columns: {error}") from None
+        where = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(error))
+        detail = f"line {where[1]} has {where[2]} cells" if where else str(error)
+        raise CohortLoadError(
+            path,
+            f"rows do not have the header's {len(names)} columns: {detail} "
+            "(a decimal comma, or a comma inside a value that is not in quotes?)",
+        ) from None
     # Stripping a million-row table costs seconds; a machine-written file needs none.
     padded = text[:1].isspace() or (
         # A file without a space or tab has no padding; the pattern scan is for the others.
@@ -295,41 +322,15 @@ def _without_trailing_cells(path: Path, text: str, names: list[str]) -> pd.DataF
     """
     extra = "\0extra"
     table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], header=0,
-                        names=[*names, extra], index_col=False)
+                        names=[*names, extra], index_col=False, skip_blank_lines=False)
     filled = table[extra].notna().to_numpy()
     if filled.any():
         rows = [str(i + 2) for i in np.flatnonzero(filled)[:10]]
         raise CohortLoadError(
-            path, f"row(s) {', '.join(rows)} have a value beyond the header's {len(names)} columns"
+            path, f"line(s) {', '.join(rows)} have a value beyond the header's {len(names)} columns "
+            "(a decimal comma, or a comma inside a value that is not in quotes?)",
         )
     return table.drop(columns=extra)
-
-
-def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    if not path.read_bytes()[:4]:
-        raise CohortLoadError(path, "the file is empty")
-    try:
-        table = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
-    except zipfile.BadZipFile:
-        raise CohortLoadError(path, "not a readable .xlsx workbook") from None
-    except ValueError as error:
-        if sheet is not None and "not found" in str(error):
-            import openpyxl
-
-            names = openpyxl.load_workbook(path, read_only=True).sheetnames
-            raise CohortLoadError(path, f"no sheet named {sheet!r}; the sheets are {names}") from None
-        raise CohortLoadError(path, f"cannot read the workbook: {error}") from None
-    # pandas renames a repeated heading ("x.1"), so repeats are looked for in the sheet itself.
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-    heading = next(worksheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    workbook.close()
-    _check_unique_names(path, [str(name).strip() for name in heading if name is not None])
-    names = [str(name).strip() for name in table.columns]
-    table.columns = names
-    return table
 
 
 def _check_unique_names(path: Path, names: list[str]) -> None:
@@ -419,6 +420,113 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+# Words that stand for "no value": a missing value is an empty cell, so these are refused, never guessed.
+_MISSING_MARKERS = frozenset(
+    spelling
+    for word in ("na", "n/a", "n.a.", "nan", "null", "none", "missing", "#n/a", "н/д", "нд", "нет данных", "-", "--",
+                 "—", "–", "?", ".")
+    for spelling in (word, word.upper(), word.title())
+)
+# Words that start a row of totals or summaries rather than a patient.
+_TOTAL_WORDS = frozenset(
+    spelling
+    for word in ("total", "totals", "sum", "mean", "average", "median", "n", "итого", "всего", "сумма", "среднее")
+    for spelling in (word, word.upper(), word.title(), word + ":", word.upper() + ":", word.title() + ":")
+)
+_NUMBER_WITH_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+# A date in another order or with other separators; an ISO-shaped date that does not exist (02-30) is not one.
+_OTHER_DATE = re.compile(r"^(?!\d{4}-\d{2}-\d{2}$)\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}$")
+_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}")
+
+
+def _missing_markers(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """Text or category cells holding a word for "missing" (NA, N/A, -) that is not one of the column's codes.
+
+    Typed columns need no search: such a word fails to parse, and :func:`_why` names it.
+    """
+    if spec.type not in ("string", "category"):
+        return pd.Series(False, index=values.index)
+    return values.isin(_MISSING_MARKERS - set(spec.values))
+
+
+def _why(spec: ColumnSpec, value: Any, default: str) -> str:
+    """Why a cell cannot be read, in the words that say what to do."""
+    text = str(value).strip()
+    if text in _MISSING_MARKERS and text not in spec.values:
+        return "stands for a missing value; leave the cell empty (or write the value)"
+    if spec.type in ("float", "integer") and _NUMBER_WITH_COMMA.match(text):
+        return f"has a decimal comma; write it with a point ({text.replace(',', '.')})"
+    if spec.type in ("float", "integer") and text.endswith("%"):
+        return ("has a % sign; write the number alone, in %" if spec.unit == "%"
+                else f"is a percentage, but '{spec.name}' is not measured in %")
+    if spec.type == "date" and isinstance(value, str):
+        if _DATE_AND_TIME.match(text):
+            return "has a time of day; a date column holds the date alone, YYYY-MM-DD"
+        if _OTHER_DATE.match(text):
+            return "is a date in another format; write it as YYYY-MM-DD (day and month can swap)"
+    return default
+
+
+def _row_names(sheet_table) -> Any:
+    """How a message names table row ``i``: a CSV line, or a row of the named sheet."""
+    if sheet_table is None:
+        return lambda index: f"line {index + 2}"
+    return lambda index: f"row {index + 2} of sheet {sheet_table.sheet!r}"
+
+
+def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, sheet_table) -> pd.DataFrame:
+    """The table without the empty rows below the data; refused if a row is not a patient.
+
+    A row is not a patient when it is empty between patient rows, repeats the
+    column names, holds totals, has values but no patient id, or is one
+    cell holding a line separated by another character.
+    """
+    # Every test starts from a cheap column-wise candidate set: a million rows are checked in well under a second.
+    first = table.columns[0] if len(table.columns) else None
+    if first is None:
+        return table
+    empty = table[first].isna().to_numpy()
+    candidates = np.flatnonzero(empty)
+    if len(candidates):
+        empty[candidates] = table.iloc[candidates].isna().all(axis=1).to_numpy()
+    if empty.all():
+        return table.iloc[0:0]
+    last = int(np.flatnonzero(~empty)[-1])
+    table = table.iloc[: last + 1]
+    empty = empty[: last + 1]
+    name = _row_names(sheet_table)
+    found: list[str] = []
+    for index in np.flatnonzero(empty)[:_MAX_LISTED]:
+        found.append(f"{name(index)} is empty, between patient rows: delete it (an empty row is not a patient; "
+                     "rows below it may have been pasted from elsewhere)")
+    # A repeated header names every column, and a totals row says so where a person reads first (the first
+    # column or the id); other totals rows have no id and are refused below for that.
+    texts = list(dict.fromkeys([first, *(c for c in ("patient_id", *dictionary.names) if c in table.columns)]))[:2]
+    same_as_name = sum((table[c] == c).to_numpy() for c in texts)
+    for index in np.flatnonzero(same_as_name == len(texts))[:_MAX_LISTED]:
+        found.append(f"{name(index)} repeats the column names: delete it (two tables pasted one under the other?)")
+    totals = np.logical_or.reduce([table[c].isin(_TOTAL_WORDS).to_numpy() for c in texts])
+    for index in np.flatnonzero(totals)[:_MAX_LISTED]:
+        found.append(f"{name(index)} is a row of totals or summaries, not a patient: delete it "
+                     "(the report computes its own)")
+    if "patient_id" in table.columns:
+        no_id = table["patient_id"].isna().to_numpy() & ~empty & ~totals
+        for index in np.flatnonzero(no_id)[:_MAX_LISTED]:
+            found.append(f"{name(index)} has values but no patient id: fill the id, or delete the row if it is "
+                         "totals or notes")
+    if len(table.columns) > 1:
+        # A line split by another separator lands whole in the first cell, the others empty.
+        lone = np.flatnonzero(table[table.columns[1]].isna().to_numpy() & ~empty)
+        lone = lone[table.iloc[lone].notna().sum(axis=1).to_numpy() == 1]
+        lone = lone[table[first].iloc[lone].astype(str).str.contains("[;\t]", regex=True).to_numpy()]
+        for index in lone[:_MAX_LISTED]:
+            found.append(f"{name(index)} is one cell holding a whole row separated by semicolons or tabs: "
+                         "save the file again as comma-separated CSV")
+    if found:
+        raise CohortLoadError(path, f"{len(found)} row(s) are not patient rows:\n  " + "\n  ".join(found))
+    return table
+
+
 def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None = None) -> pd.DataFrame:
     """Read the cohort table, one row per patient, typed by the data dictionary.
 
@@ -437,15 +545,17 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
         The dictionary's columns in its order, then any unknown columns (as
         text). Dates are ``datetime64[ns]``, booleans pandas ``boolean``,
         integers ``Int64``, floats ``float64``, categories and strings Python
-        ``str`` (object) with NaN for empty cells. Rows entirely empty are
-        dropped.
+        ``str`` (object) with NaN for empty cells. Empty rows below the
+        data are dropped.
 
     Raises
     ------
     CohortLoadError
         Missing or empty file, not UTF-8, wrong delimiter, a dictionary column
-        missing, a column named twice, values that do not parse as their type
-        (each named with row, patient and column).
+        missing, a column named twice, rows that are not patients (each named
+        by its line), values that do not parse as their type or, in Excel,
+        would be read with another meaning (each named with line or cell,
+        patient and column).
 
     Warns
     -----
@@ -464,8 +574,12 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
         raise CohortLoadError(path, "file not found" if not path.exists() else "not a file")
     text = path.suffix.lower() not in _EXCEL_SUFFIXES
     padded = True
+    sheet_table = None
+    problems: list[LoadProblem] = []
     if not text:
-        table = _read_excel(path, sheet)
+        sheet_table, problems = read_workbook(path, sheet, dictionary)
+        table = sheet_table.table
+        _check_unique_names(path, [n for n in table.columns if not n.startswith("Unnamed:")])
     elif path.suffix.lower() == ".xls":
         raise CohortLoadError(path, "old Excel .xls files are not read; save the workbook as .xlsx or CSV")
     else:
@@ -474,12 +588,10 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     if padded:
         for name in table.columns:
             table[name] = _strip_cells(table[name], text)
-    # Spreadsheets leave empty columns and rows behind; they carry nothing.
+    # Spreadsheets leave empty columns behind, and empty rows below the data; they carry nothing.
     unnamed = [n for n in table.columns if (not n or n.startswith("Unnamed:")) and table[n].isna().all()]
     table = table.drop(columns=unnamed)
-    first = table.columns[0] if len(table.columns) else None
-    if first is not None and table[first].isna().any():
-        table = table[table.notna().any(axis=1)].reset_index(drop=True)
+    table = _check_rows(path, table, dictionary, sheet_table)
     if table.empty:
         raise CohortLoadError(path, "the file has column names but no patient rows")
 
@@ -500,28 +612,36 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
         )
 
     cohort = {}
-    problems: list[LoadProblem] = []
-    n_bad = 0
+    n_bad = len(problems)
+    # A cell the workbook reader refused is not reported a second time by its type.
+    refused = {(p.row - 2, p.column) for p in problems}
     for spec in dictionary.columns:
         raw = table[spec.name]
         parsed, failed, why = _parse_column(spec, raw, text)
-        bad = failed & raw.notna()
+        # A category or text cell is checked against its codes later; here only for words that mean "missing".
+        bad = (failed | _missing_markers(raw, spec)) & raw.notna()
+        bad[[i for i, column in refused if column == spec.name and i in bad.index]] = False
         n_bad += int(bad.sum())
-        for index in bad[bad].index[:_MAX_LISTED]:
+        for index in bad[bad].index[: max(_MAX_LISTED - len(problems), 0)]:
             patient = table.loc[index, "patient_id"]
             patient = patient if pd.isna(patient) else _cell_text(patient)
             problems.append(
-                LoadProblem(int(index) + 2, None if pd.isna(patient) else patient, spec.name, str(raw[index]), why)
+                LoadProblem(
+                    int(index) + 2, None if pd.isna(patient) else patient, spec.name, _cell_text(raw[index]),
+                    _why(spec, raw[index], why),
+                    cell=sheet_table.cell(int(index), spec.name) if sheet_table is not None else None,
+                )
             )
         cohort[spec.name] = parsed
     for name in unknown:
         cohort[name] = _parse_column(ColumnSpec(name=name, label=name, type="string"), table[name], text)[0]
     if problems:
+        problems.sort(key=lambda p: p.row)
         listed = "\n  ".join(str(p) for p in problems[:_MAX_LISTED])
         more = f"\n  ... and {n_bad - _MAX_LISTED} more" if n_bad > _MAX_LISTED else ""
         raise CohortLoadError(
             path,
-            f"{n_bad} value(s) do not parse as the data dictionary's type:\n  {listed}{more}",
+            f"{n_bad} value(s) cannot be read as the data dictionary's type:\n  {listed}{more}",
             tuple(problems),
         )
     # The deep copy consolidates columns of one dtype into blocks, which every later filter of the frame reuses.

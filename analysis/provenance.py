@@ -9,8 +9,10 @@ import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
+from pathlib import Path
 
 from analysis import formatting
+from analysis.identifiers import file_name_identifies
 
 # Packages whose versions the report names; versions are read from metadata, not by importing.
 _PACKAGES = {
@@ -115,6 +117,25 @@ def methods_sentence(study) -> str:
     return " ".join(sentences)
 
 
+def data_label(path: str | os.PathLike, sha256: str) -> str:
+    """How outputs sent to co-authors name the cohort: its file name, or its checksum when the name may identify someone.
+
+    The file name is judged by the same privacy patterns as the data (a
+    surname, a telephone number, ...); a name that fails them is replaced by
+    ``sha256:`` and the first 12 hex digits of the file's SHA-256, which the
+    footer prints in full.
+
+    Examples
+    --------
+    >>> data_label("data/example_cohort.csv", "ab" * 32)
+    'example_cohort.csv'
+    >>> data_label("/data/Иванов И.И. когорта.xlsx", "0123456789abcdef" * 4)
+    'sha256:0123456789ab'
+    """
+    name = Path(path).name
+    return f"sha256:{sha256[:12]}" if file_name_identifies(name) else name
+
+
 def code_version(folder: str | os.PathLike = ".") -> str | None:
     """The project's git commit (short), with "+ uncommitted changes" when the tree differs; None outside git."""
     def git(*args: str) -> str | None:
@@ -166,7 +187,7 @@ class Provenance:
 def provenance(study) -> Provenance:
     """The footer of the report; names the data file, never a patient."""
     return Provenance(
-        data_file=study.data_path.name,
+        data_file=data_label(study.data_path, study.data_sha256),
         sha256=study.data_sha256,
         cutoff=(formatting.date(study.settings.cutoff_date, study.settings.date_format)
                 if study.settings.cutoff_date else None),

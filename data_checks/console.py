@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.identifiers import looks_identifying
 from data_checks.validation import CheckReport, Finding
+
+WITHHELD = "(withheld: looks like a personal identifier)"
+
+
+def _shown(text: str) -> str:
+    """A patient id or value as printed: withheld when it looks like a name or a contact, whatever rule it broke."""
+    return WITHHELD if looks_identifying(text) else text
 
 
 def _plural(n: int, word: str) -> str:
@@ -24,6 +32,9 @@ def finding_block(finding: Finding) -> str:
       column:   age
       patients: AB-003
       values:   18
+    >>> print(finding_block(Finding("allowed:sex", "Ranges and allowed values", "Sex is one of: female, male",
+    ...                             "error", ("sex",), ("INO-003",), 1, ("Иванов И.И.",))).splitlines()[-1])
+      values:   (withheld: looks like a personal identifier)
     """
     # The description states the rule, so the heading says it was not met (a warning reads the same way).
     lines = [f"{finding.severity.upper()}, rule not met: {finding.description}",
@@ -33,9 +44,9 @@ def finding_block(finding: Finding) -> str:
         lines.append(f"  {label}  {', '.join(finding.columns)}")
     if finding.patient_ids:
         more = finding.n_patients - len(finding.patient_ids)
-        lines.append(f"  patients: {', '.join(finding.patient_ids)}" + (f" ... and {more} more ({finding.n_patients} in all)" if more > 0 else ""))
+        lines.append(f"  patients: {', '.join(map(_shown, finding.patient_ids))}" + (f" ... and {more} more ({finding.n_patients} in all)" if more > 0 else ""))
     if finding.values:
-        lines.append(f"  values:   {'; '.join(finding.values)}")
+        lines.append(f"  values:   {'; '.join(map(_shown, finding.values))}")
     if finding.note:
         lines.append(f"  details:  {finding.note}")
     return "\n".join(lines)

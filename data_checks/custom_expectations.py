@@ -4,9 +4,13 @@
   expectation, "B is at least ``min_days`` days after A" (follow-up long
   enough to reach the landmark).
 * :class:`ExpectTableToHaveNoDirectIdentifiers`: a batch expectation over the
-  whole table, "no column is a direct identifier" judged by column name, and
-  for columns the dictionary does not declare also by content (e-mail
-  addresses, telephone numbers).
+  whole table, "no column is a direct identifier" judged by column name, for
+  columns the dictionary does not declare also by content (e-mail addresses,
+  telephone and national numbers, personal names, birth dates), and for the
+  patient id by the names it may carry (``analysis/identifiers.py``).
+* :class:`ExpectTableRowsToDifferBeyondId`: a batch expectation, "no two
+  patients have the same values in every other column" (one patient entered
+  twice under two ids).
 * :class:`ExpectTableToHaveNoFreeTextColumns`: a batch expectation, "no column
   outside the dictionary holds free text" (by name, or values of several
   words).
@@ -33,6 +37,8 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 )
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
+
+from analysis.identifiers import birth_date_rows, ids_with_names
 
 # How many patient ids and values a finding keeps; the count says how many more.
 MAX_LISTED = 10
@@ -137,7 +143,51 @@ class TableDirectIdentifiers(TableMetricProvider):
             names = values[values.str.contains(metric_value_kwargs["person_name_pattern"], regex=True)]
             if not names.empty:
                 findings.append(_finding(column, "values look like personal names", names, patient_ids, show=False))
+                continue
+            births = birth_date_rows(values, df)
+            if births.any():
+                findings.append(
+                    _finding(
+                        column, "values are dates that give each patient's age: birth dates", values[births], patient_ids,
+                        show=False,
+                    )
+                )
+        if id_column in df.columns:
+            ids = df[id_column].dropna()
+            named = ids[ids_with_names(ids)]
+            if not named.empty:
+                # The ids themselves would show the names: the rows are named instead (row 2 is the first patient).
+                rows = pd.Series([f"row {position + 2}" for position in df.index.get_indexer(named.index)], index=named.index)
+                findings.append(
+                    _finding(id_column, "patient ids carry what looks like a surname or given name", named, rows, show=False)
+                )
         return findings
+
+
+class TableRepeatedRecords(TableMetricProvider):
+    """Groups of patients whose rows are identical in ``columns`` (every column but the id)."""
+
+    metric_name = "table.repeated_records"
+    value_keys = ("id_column", "columns")
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration):
+        df, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+        id_column = metric_value_kwargs["id_column"]
+        others = [c for c in metric_value_kwargs["columns"] if c in df.columns]
+        if id_column not in df.columns or not others:
+            return []
+        repeated = df[df.duplicated(subset=others, keep=False)]
+        if repeated.empty:
+            return []
+        groups = repeated.groupby(others, dropna=False, sort=False)[id_column].agg(lambda ids: " = ".join(map(str, ids)))
+        return [{
+            "column": id_column,
+            "reason": f"same values in every other column: {'; '.join(groups)} (the same patient entered twice?)",
+            "patient_ids": [str(p) for p in repeated[id_column].iloc[:MAX_LISTED]],
+            "n_patients": len(repeated),
+            "values": [],
+        }]
 
 
 class TableFreeTextColumns(TableMetricProvider):
@@ -189,7 +239,9 @@ class ExpectTableToHaveNoDirectIdentifiers(_FindingsExpectation):
     other characters replaced by ``_`` and ``_`` added at both ends.
     ``value_pattern`` (any case) and ``person_name_pattern`` (case as
     written) are searched in the values of text columns not in
-    ``declared_columns``.
+    ``declared_columns``; those columns are also refused when their dates
+    give each patient's age (birth dates), and ``id_column`` when its ids
+    carry a name (see :mod:`analysis.identifiers`).
     """
 
     name_pattern: str
@@ -202,6 +254,16 @@ class ExpectTableToHaveNoDirectIdentifiers(_FindingsExpectation):
     success_keys: ClassVar[tuple[str, ...]] = (
         "name_pattern", "value_pattern", "person_name_pattern", "declared_columns", "id_column"
     )
+
+
+class ExpectTableRowsToDifferBeyondId(_FindingsExpectation):
+    """Expect no two rows to have the same values in all of ``columns`` (every column but ``id_column``)."""
+
+    id_column: str
+    columns: list[str]
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("table.repeated_records",)
+    success_keys: ClassVar[tuple[str, ...]] = ("id_column", "columns")
 
 
 class ExpectTableToHaveNoFreeTextColumns(_FindingsExpectation):

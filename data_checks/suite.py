@@ -33,8 +33,10 @@ from great_expectations.expectations.registry import get_expectation_impl
 
 from analysis.cohort import ColumnSpec, DataDictionary
 from analysis.config import StudySettings
+from analysis.identifiers import IDENTIFIER_NAME_PATTERN, IDENTIFIER_VALUE_PATTERN, PERSON_NAME_PATTERN
 from data_checks.custom_expectations import (
     ExpectColumnPairValuesToBeAtLeastDaysApart,
+    ExpectTableRowsToDifferBeyondId,
     ExpectTableToHaveNoDirectIdentifiers,
     ExpectTableToHaveNoFreeTextColumns,
 )
@@ -50,31 +52,6 @@ PRIVACY = "Privacy"
 FOLLOW_UP = "Follow-up"
 SECTIONS = (STRUCTURE, RANGES, DATES, CONSISTENCY, PRIVACY, FOLLOW_UP)
 
-# Column names that say "direct identifier", searched in the column name
-# lower-cased with "_" around every word: any word ending in "name", medical
-# record / hospital / case numbers, birth dates, addresses, telephones,
-# e-mail, national identity numbers (SNILS is the Russian one).
-IDENTIFIER_NAME_PATTERN = (
-    r"_[a-z]*name_|_fio_|_initials_|_mrn_|_medical_record|_record_(no|num|number)_|_hospital_(no|num|number|id)_"
-    r"|_case_(no|num|number)_|_chart_|_dob_|_birth|_born_|_address|_street_|_post_?code_|_zip(_?code)?_"
-    r"|_phone|_telephone|_tel_|_mobile_|_e_?mail|_ssn_|_snils_|_passport|_national_id|_insurance_(no|num|number)_"
-    r"|_nhs_(no|num|number)_"
-    # The same in Russian: full name (ФИО), first/last/patronymic name, birth
-    # date, address, telephone, e-mail, SNILS, passport, insurance policy, case history.
-    r"|_фио_|_имя_|_фамилия_|_отчество_|_дата_рождения_|_д_р_|_рожд|_адрес|_телефон|_тел_|_почта_|_e_mail_"
-    r"|_снилс_|_паспорт|_полис|_истори[яи]_болезни_|_номер_истории_"
-)
-# Values that are e-mail addresses or telephone numbers (9+ digits; not a date).
-IDENTIFIER_VALUE_PATTERN = (
-    r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
-    r"|^(?![0-9]{4}-[0-9]{2}-[0-9]{2}$|[0-9]{2}\.[0-9]{2}\.[0-9]{4}$)\+?[0-9][0-9 ()\-.]{7,}[0-9]$"
-)
-# Values shaped like a person's name, matched with case: "Ivan Petrov",
-# "Petrov, Ivan", "Иванов И.И.", "Иванов Иван Иванович".
-PERSON_NAME_PATTERN = (
-    r"^\s*[A-ZА-ЯЁ][a-zа-яё'’\-]+,?(?:\s+[A-ZА-ЯЁ][a-zа-яё'’\-]+){1,2}\s*$"
-    r"|^\s*[A-ZА-ЯЁ][a-zа-яё'’\-]+\s+[A-ZА-ЯЁ]\.\s?(?:[A-ZА-ЯЁ]\.)?\s*$"
-)
 FREE_TEXT_NAME_PATTERN = r"_(comment|comments|note|notes|remark|remarks|free_?text|description|narrative|text)_"
 # A value of this many words or more is prose, not a code.
 FREE_TEXT_MIN_WORDS = 3
@@ -418,6 +395,21 @@ def privacy_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
     ]
 
 
+def repeated_patient_rules(dictionary: DataDictionary) -> list[gxe.Expectation]:
+    """Warning: two ids whose rows agree in every other dictionary column are probably one patient entered twice."""
+    return [
+        _rule(
+            ExpectTableRowsToDifferBeyondId,
+            "rows:one_patient_once",
+            STRUCTURE,
+            "No two patients have the same values in every column but the patient id",
+            warning=True,
+            id_column=PATIENT_ID,
+            columns=[name for name in dictionary.names if name != PATIENT_ID],
+        )
+    ]
+
+
 def follow_up_rules(settings: StudySettings) -> list[gxe.Expectation]:
     """Warnings: data that weaken an estimate without invalidating it."""
     death = settings.death
@@ -457,6 +449,7 @@ def study_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe
         + configured_rules(dictionary, settings)
         + privacy_rules(dictionary)
         + follow_up_rules(settings)
+        + repeated_patient_rules(dictionary)
     )
     return sorted(rules, key=lambda r: SECTIONS.index(r.meta["section"]))
 

@@ -5,16 +5,25 @@ Every :class:`Corruption` takes the example cohort as the CSV file holds it
 by a property (so the catalogue works on any valid example), and says what the
 data checks must answer: the exit code, the rule that fails (its
 ``meta["rule"]`` name) or, for a file that cannot be loaded, a fragment of the
-message, and the patient who must be named.
+message, and the patient who must be named. A mutation may also write an
+Excel workbook (built here with openpyxl, never committed), name the file,
+list fragments every message must contain (sheet, cell, line, rule) and
+values that must never be printed (identifiers); an entry with exit 0 and no
+rule must read exactly as the example does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
+import yaml
+from openpyxl.utils import get_column_letter
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "example_cohort.csv"
@@ -32,13 +41,21 @@ def read_example(path: Path = SOURCE) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Mutated:
-    """A corrupted cohort: a table (written as CSV) or the file's raw bytes, and the patient to name."""
+    """A corrupted cohort: a table (written as CSV) or the file's raw bytes, and the patient to name.
+
+    ``names``: fragments the message must hold (a cell, a line, the rule);
+    ``withheld``: values that must appear in no message.
+    """
 
     table: pd.DataFrame | None = None
     raw: bytes | None = None
     patient_id: str | None = None
+    file_name: str = "cohort.csv"
+    names: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
 
-    def write(self, path: Path) -> Path:
+    def write(self, folder: Path) -> Path:
+        path = folder / self.file_name
         if self.raw is not None:
             path.write_bytes(self.raw)
         else:
@@ -311,6 +328,385 @@ def harmless_extra_column(t):
     return Mutated(table=_with_column(t, "site", ["A"] * len(t)))
 
 
+# -- Excel workbooks, built as a person saves them ----------------------------------
+
+
+_TYPES = {c["name"]: c["type"] for c in yaml.safe_load((ROOT / "data" / "dictionary.yml").read_text())["columns"]}
+
+
+def _typed(column: str, value: str):
+    """A CSV cell as Excel stores it when typed: numbers, dates, text; empty is no cell."""
+    kind = _TYPES.get(column)
+    if value == "":
+        return None
+    if kind == "date":
+        return dt.datetime.fromisoformat(value)
+    if kind in ("float", "integer"):
+        return float(value) if kind == "float" else int(value)
+    return value
+
+
+def _workbook(t: pd.DataFrame, edit: Callable, patient_id: str | None = None, names: tuple[str, ...] = (),
+              withheld: tuple[str, ...] = (), file_name: str = "cohort.xlsx", sheet: str = "cohort") -> Mutated:
+    """The example as a workbook (sheet ``cohort``), changed by ``edit(workbook, sheet, letter)``.
+
+    ``letter(column)`` is the column's letter; table row i is sheet row i + 2.
+    """
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet
+    worksheet.append(list(t.columns))
+    for row in t.itertuples(index=False):
+        worksheet.append([_typed(c, v) for c, v in zip(t.columns, row)])
+    columns = list(t.columns)
+    edit(workbook, worksheet, lambda column: get_column_letter(columns.index(column) + 1))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Mutated(raw=buffer.getvalue(), patient_id=patient_id, file_name=file_name, names=names, withheld=withheld)
+
+
+def excel_as_typed(t):
+    return _workbook(t, lambda wb, ws, col: None)
+
+
+def excel_percent_cells(t):
+    # 36.7% typed into a cell formatted 0.0% is stored as 0.367: read as Excel shows it.
+    def edit(wb, ws, col):
+        for row in range(2, len(t) + 2):
+            cell = ws[f"{col('bm_blasts_pct')}{row}"]
+            cell.value = float(pd.Series([cell.value]).div(100).round(10).iloc[0])
+            cell.number_format = "0.0%"
+    return _workbook(t, edit)
+
+
+def excel_percent_in_a_column_not_in_percent(t):
+    def edit(wb, ws, col):
+        ws[f"{col('age_years')}4"].value = 0.121
+        ws[f"{col('age_years')}4"].number_format = "0%"
+    return _workbook(t, edit, t.loc[2, "patient_id"], names=(f"cell cohort!C4", "formatted as a percentage"))
+
+
+def excel_hidden_rows(t):
+    def edit(wb, ws, col):
+        ws.row_dimensions[5].hidden = True
+        ws.row_dimensions[9].hidden = True
+    return _workbook(t, edit, names=("rows 5, 9 of sheet 'cohort' are hidden", "unhide them"))
+
+
+def excel_filtered_rows(t):
+    def edit(wb, ws, col):
+        ws.auto_filter.ref = f"A1:{col('last_contact_date')}{len(t) + 1}"
+        ws.auto_filter.add_filter_column(1, ["male"])
+        for row in range(2, len(t) + 2):
+            ws.row_dimensions[row].hidden = ws[f"B{row}"].value != "male"
+    return _workbook(t, edit, names=("of sheet 'cohort' are hidden by a filter", "clear the filter"))
+
+
+def excel_hidden_column(t):
+    def edit(wb, ws, col):
+        ws.column_dimensions[col("flow_mrd_pct")].hidden = True
+    return _workbook(t, edit, names=("column(s) F (flow_mrd_pct) of sheet 'cohort' are hidden",))
+
+
+def excel_date_serial_number(t):
+    def edit(wb, ws, col):
+        ws[f"{col('ino_start_date')}3"].value = 43534
+        ws[f"{col('ino_start_date')}3"].number_format = "General"
+    return _workbook(t, edit, t.loc[1, "patient_id"], names=("cell cohort!K3", "is a number", "format the cell as a date"))
+
+
+def excel_date_as_other_text(t):
+    def edit(wb, ws, col):
+        ws[f"{col('last_contact_date')}6"].value = "27.02.2025"
+    return _workbook(t, edit, t.loc[4, "patient_id"], names=("cell cohort!Y6", "is a date in another format"))
+
+
+def excel_date_and_time(t):
+    def edit(wb, ws, col):
+        cell = ws[f"{col('ino_start_date')}2"]
+        cell.value = cell.value.replace(hour=23)
+    return _workbook(t, edit, t.loc[0, "patient_id"], names=("cell cohort!K2", "is a date and time"))
+
+
+def excel_date_in_a_numeric_column(t):
+    def edit(wb, ws, col):
+        ws[f"{col('ino_cycles')}7"].value = dt.datetime(1900, 1, 1)
+    return _workbook(t, edit, t.loc[5, "patient_id"], names=("cell cohort!L7", "date or time cell in a numeric column"))
+
+
+def excel_formula_without_value(t):
+    # openpyxl, like many programs, writes formulas without their results.
+    def edit(wb, ws, col):
+        ws[f"{col('age_years')}5"].value = "=10+2.5"
+    return _workbook(t, edit, names=("cohort!C5", "formulas whose value was never calculated"))
+
+
+def excel_error_value(t):
+    def edit(wb, ws, col):
+        cell = ws[f"{col('flow_mrd_pct')}8"]
+        cell.value = "#N/A"
+        cell.data_type = "e"
+    return _workbook(t, edit, t.loc[6, "patient_id"], names=("cell cohort!F8", "is an Excel error value"))
+
+
+def excel_merged_cells(t):
+    def edit(wb, ws, col):
+        ws.merge_cells(f"{col('ino_cycles')}3:{col('ino_cycles')}4")
+    return _workbook(t, edit, names=("cells cohort!L3:L4 are merged", "unmerge them"))
+
+
+def excel_title_row(t):
+    def edit(wb, ws, col):
+        ws.insert_rows(1, amount=2)
+        ws["A1"].value = "InO cohort, export of 2025-02-28"
+    return _workbook(t, edit, names=("the column names are on row 3 of sheet 'cohort' (cohort!A3)",
+                                     "delete the rows above"))
+
+
+def excel_data_on_another_sheet(t):
+    def edit(wb, ws, col):
+        notes = wb.create_sheet("Notes", 0)
+        notes["A1"].value = "Read me first"
+    return _workbook(t, edit, sheet="Данные", names=("sheet 'Notes' (the first) has none of the data dictionary's columns",
+                                                   "they are on sheet 'Данные'", "study.sheet"))
+
+
+def excel_first_sheet_hidden(t):
+    def edit(wb, ws, col):
+        ws.sheet_state = "hidden"
+        wb.create_sheet("Summary")["A1"].value = "n=27"
+    return _workbook(t, edit, names=("the first sheet, 'cohort', is hidden",))
+
+
+def text_named_xlsx(t):
+    return Mutated(raw=t.to_csv(index=False).encode(), file_name="cohort.xlsx",
+                   names=("not a readable .xlsx workbook: it is a text file", "give it the .csv extension"))
+
+
+def old_xls_named_xlsx(t):
+    return Mutated(raw=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), file_name="cohort.xlsx",
+                   names=("old Excel 97-2003 (.xls) file", "save it as .xlsx"))
+
+
+def excel_in_a_folder_with_spaces_and_cyrillic(t):
+    return _workbook(t, lambda wb, ws, col: None, file_name="Когорта InO 2024 (копия).xlsx", sheet="Лист 1")
+
+
+# -- CSV lines that are not patients, and cells that say "missing" in words ------------------
+
+
+def _lines(t: pd.DataFrame) -> list[str]:
+    return t.to_csv(index=False).splitlines()
+
+
+def _csv(lines: list[str], **kwargs) -> Mutated:
+    return Mutated(raw=("\n".join(lines) + "\n").encode(), **kwargs)
+
+
+def empty_line_between_patients(t):
+    lines = _lines(t)
+    lines.insert(6, "")
+    return _csv(lines, names=("line 7 is empty, between patient rows",))
+
+
+def empty_cells_row_between_patients(t):
+    lines = _lines(t)
+    lines.insert(3, "," * (len(t.columns) - 1))
+    return _csv(lines, names=("line 4 is empty, between patient rows",))
+
+
+def header_repeated(t):
+    lines = _lines(t)
+    lines.insert(11, lines[0])
+    return _csv(lines, names=("line 12 repeats the column names",))
+
+
+def totals_row(t):
+    totals = ["Total"] + [""] * (len(t.columns) - 1)
+    totals[list(t.columns).index("age_years")] = f"{t['age_years'].astype(float).sum():g}"
+    return _csv(_lines(t) + [",".join(totals)], names=(f"line {len(t) + 2} is a row of totals",))
+
+
+def russian_totals_row(t):
+    totals = ["Итого:"] + [""] * (len(t.columns) - 1)
+    totals[list(t.columns).index("sex")] = "15 female"
+    totals[list(t.columns).index("bm_blasts_pct")] = "12"
+    return _csv(_lines(t) + [",".join(totals)], names=(f"line {len(t) + 2} is a row of totals",))
+
+
+def row_without_id(t):
+    lines = _lines(t)
+    row = lines[5].split(",")
+    row[0] = ""
+    lines[5] = ",".join(row)
+    return _csv(lines, names=("line 6 has values but no patient id",))
+
+
+def summary_row_without_id(t):
+    means = [""] * len(t.columns)
+    means[list(t.columns).index("disease_status")] = "mean"
+    means[list(t.columns).index("age_years")] = f"{t['age_years'].astype(float).mean():.1f}"
+    return _csv(_lines(t) + [",".join(means)], names=(f"line {len(t) + 2} has values but no patient id",
+                                                      "totals or notes"))
+
+
+def semicolons_in_one_line(t):
+    lines = _lines(t)
+    lines[4] = lines[4].replace(",", ";")
+    return _csv(lines, names=("line 5 is one cell holding a whole row separated by semicolons",))
+
+
+def na_for_missing_number(t):
+    mutated = _set(t, 3, flow_mrd_pct="NA")
+    return Mutated(table=mutated.table, patient_id=mutated.patient_id,
+                   names=("line 5", "column 'flow_mrd_pct': 'NA' stands for a missing value; leave the cell empty",))
+
+
+def na_slash_for_missing_category(t):
+    row = _first(t, _is(t, "further_therapy", "no"))
+    mutated = _set(t, row, further_therapy_type="N/A")
+    return Mutated(table=mutated.table, patient_id=mutated.patient_id,
+                   names=(f"line {row + 2}", "'N/A' stands for a missing value"))
+
+
+def dash_for_missing_date(t):
+    row = _first(t, _is(t, "relapse_date", ""))
+    mutated = _set(t, row, relapse_date="-")
+    return Mutated(table=mutated.table, patient_id=mutated.patient_id,
+                   names=(f"line {row + 2}", "column 'relapse_date': '-' stands for a missing value"))
+
+
+def decimal_comma_quoted(t):
+    mutated = _set(t, 2, flow_mrd_pct="0,5")
+    return Mutated(table=mutated.table, patient_id=mutated.patient_id,
+                   names=("line 4", "has a decimal comma; write it with a point (0.5)"))
+
+
+def decimal_comma_unquoted(t):
+    lines = _lines(t)
+    cells = lines[3].split(",")
+    cells[list(t.columns).index("age_years")] = cells[list(t.columns).index("age_years")].replace(".", ",")
+    lines[3] = ",".join(cells)
+    return _csv(lines, names=("line 4 has 26 cells", "a decimal comma"))
+
+
+def windows_cyrillic_encoding(t):
+    text = t.to_csv(index=False).replace("first_relapse", "первый_рецидив", 1)
+    line = next(i for i, line in enumerate(text.splitlines(), start=1) if "первый" in line)
+    return Mutated(raw=text.encode("cp1251"), names=(f"on line {line}", "save the file as CSV UTF-8"))
+
+
+def tab_separated(t):
+    return Mutated(raw=t.to_csv(index=False, sep="\t").encode(), names=("separated by tabs", "comma-separated CSV"))
+
+
+def csv_in_a_folder_with_spaces_and_cyrillic(t):
+    return Mutated(table=t, file_name="Когорта ИнО, выгрузка 2025.csv")
+
+
+# -- the same patient twice, under two ids ------------------------------------------------------------
+
+
+def _twice(t: pd.DataFrame, row: int, new_id: str, **changes: str) -> Mutated:
+    copy = t.loc[[row]].assign(patient_id=new_id, **changes)
+    table = pd.concat([t, copy], ignore_index=True)
+    return Mutated(table=table, patient_id=new_id, names=(t.loc[row, "patient_id"], new_id))
+
+
+def patient_entered_twice(t):
+    return _twice(t, 4, "SYN-901")
+
+
+def patient_entered_twice_with_padding(t):
+    return _twice(t, 7, "SYN-902", sex=f" {t.loc[7, 'sex']} ")
+
+
+def patient_entered_twice_apart(t):
+    return _twice(t, 0, "SYN-903")
+
+
+# -- identifiers --------------------------------------------------------------------------------
+
+
+def dob_column(t):
+    return Mutated(table=_with_column(t, "DoB", ["2008-03-01"] * len(t)), patient_id=t.loc[0, "patient_id"])
+
+
+def russian_dob_abbreviation(t):
+    return Mutated(table=_with_column(t, "ДР", ["01.03.2008"] * len(t)), patient_id=t.loc[0, "patient_id"])
+
+
+def _identifier(t: pd.DataFrame, column: str, row: int, value: str) -> Mutated:
+    mutated = _extra_column(t, column, row, value, others="A")
+    return Mutated(table=mutated.table, patient_id=mutated.patient_id, withheld=(value,))
+
+
+def name_in_capitals(t):
+    return _identifier(t, "extra", 3, "ИВАНОВ И.И.")
+
+
+def initials_first(t):
+    return _identifier(t, "doctor", 5, "I. Petrov")
+
+
+def obfuscated_email(t):
+    return _identifier(t, "contact", 2, "ivanova(at)mail.ru")
+
+
+def labelled_phone(t):
+    return _identifier(t, "contact", 6, "тел. 89161234567")
+
+
+def snils_number(t):
+    return _identifier(t, "doc", 1, "123-456-789 01")
+
+
+def passport_number(t):
+    return _identifier(t, "doc", 8, "45 06 123456")
+
+
+def _birth_dates(t: pd.DataFrame) -> list[dt.datetime]:
+    start = pd.to_datetime(t["ino_start_date"])
+    return [(s - pd.Timedelta(days=round(float(a) * 365.25))).to_pydatetime() for s, a in zip(start, t["age_years"])]
+
+
+def birth_dates_as_date_cells(t):
+    births = _birth_dates(t)
+
+    def edit(wb, ws, col):
+        column = len(t.columns) + 1
+        ws.cell(1, column, "d")
+        for row, born in enumerate(births, start=2):
+            ws.cell(row, column, born).number_format = "dd.mm.yyyy"
+    first = births[0].date()
+    return _workbook(t, edit, t.loc[0, "patient_id"], names=("birth dates",),
+                     withheld=(first.isoformat(), first.strftime("%d.%m.%Y")))
+
+
+def birth_dates_as_text(t):
+    births = [b.strftime("%d.%m.%Y") for b in _birth_dates(t)]
+    return Mutated(table=_with_column(t, "extra_date", births), patient_id=t.loc[0, "patient_id"],
+                   names=("birth dates",), withheld=(births[0],))
+
+
+def surname_in_patient_id(t):
+    table = t.copy()
+    table.loc[1, "patient_id"] = "PETROV-002"
+    return Mutated(table=table, patient_id="row 3", names=("surname or given name",), withheld=("PETROV",))
+
+
+def english_surname_in_patient_id(t):
+    table = t.copy()
+    table.loc[4, "patient_id"] = "SMITH-005"
+    return Mutated(table=table, patient_id="row 6", names=("surname or given name",), withheld=("SMITH",))
+
+
+def drugs_and_places_in_an_extra_column(t):
+    places = ["Saint Petersburg", "Inotuzumab Ozogamicin", "Nizhny Novgorod", "Blinatumomab"] * len(t)
+    return Mutated(table=_with_column(t, "site", places[: len(t)]))
+
+
+
 CATALOGUE: tuple[Corruption, ...] = (
     # the file cannot be loaded
     Corruption("empty file", empty_file, EXIT_UNREADABLE, message="empty"),
@@ -320,10 +716,52 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("missing column", missing_column, EXIT_UNREADABLE, message="missing column(s) ['sos_date']"),
     Corruption("column named twice", duplicate_header, EXIT_UNREADABLE, message="named more than once"),
     Corruption("text in a numeric column", text_in_numeric, EXIT_UNREADABLE, message="column 'age_years': 'twelve'"),
-    Corruption("decimal comma", decimal_comma, EXIT_UNREADABLE, message="column 'bm_blasts_pct': '45,5'"),
+    Corruption("decimal comma", decimal_comma, EXIT_UNREADABLE, message="column 'bm_blasts_pct': '45,5' has a decimal comma"),
     Corruption("fractional dose count", fractional_dose, EXIT_UNREADABLE, message="column 'ino_doses': '2.5'"),
     Corruption("day.month.year date", day_month_date, EXIT_UNREADABLE, message="column 'ino_start_date'"),
     Corruption("boolean written 1", numeric_boolean, EXIT_UNREADABLE, message="column 'prior_car_t': '1'"),
+    # Excel: read as Excel shows it, or refused naming sheet, cell and rule
+    Corruption("Excel: percent-formatted with a % unit", excel_percent_cells, 0),
+    Corruption("Excel: percent-formatted without a % unit", excel_percent_in_a_column_not_in_percent, EXIT_UNREADABLE,
+               message="not measured in %"),
+    Corruption("Excel: hidden rows", excel_hidden_rows, EXIT_UNREADABLE, message="are hidden"),
+    Corruption("Excel: filtered rows", excel_filtered_rows, EXIT_UNREADABLE, message="hidden by a filter"),
+    Corruption("Excel: hidden column", excel_hidden_column, EXIT_UNREADABLE, message="are hidden"),
+    Corruption("Excel: date as a serial number", excel_date_serial_number, EXIT_UNREADABLE, message="is a number"),
+    Corruption("Excel: date as text in another format", excel_date_as_other_text, EXIT_UNREADABLE,
+               message="write it as YYYY-MM-DD"),
+    Corruption("Excel: date and time", excel_date_and_time, EXIT_UNREADABLE, message="remove the time of day"),
+    Corruption("Excel: date in a numeric column", excel_date_in_a_numeric_column, EXIT_UNREADABLE,
+               message="numeric column"),
+    Corruption("Excel: formula without a value", excel_formula_without_value, EXIT_UNREADABLE,
+               message="never calculated"),
+    Corruption("Excel: error value", excel_error_value, EXIT_UNREADABLE, message="Excel error value"),
+    Corruption("Excel: merged cells", excel_merged_cells, EXIT_UNREADABLE, message="merged"),
+    Corruption("Excel: title row above the header", excel_title_row, EXIT_UNREADABLE, message="column names are on row 3"),
+    Corruption("Excel: data on another sheet", excel_data_on_another_sheet, EXIT_UNREADABLE, message="study.sheet"),
+    Corruption("Excel: first sheet hidden", excel_first_sheet_hidden, EXIT_UNREADABLE, message="is hidden"),
+    Corruption("Excel: text file named .xlsx", text_named_xlsx, EXIT_UNREADABLE, message="not a readable .xlsx workbook"),
+    Corruption("Excel: old .xls named .xlsx", old_xls_named_xlsx, EXIT_UNREADABLE, message="not a readable .xlsx workbook"),
+    Corruption("Excel: typed cells, sheet and path with spaces and Cyrillic", excel_in_a_folder_with_spaces_and_cyrillic, 0),
+    # CSV: lines that are not patients, words for missing, separators and encodings, each named by line
+    Corruption("CSV: empty line between patients", empty_line_between_patients, EXIT_UNREADABLE, message="is empty"),
+    Corruption("CSV: row of empty cells between patients", empty_cells_row_between_patients, EXIT_UNREADABLE,
+               message="is empty"),
+    Corruption("CSV: header repeated", header_repeated, EXIT_UNREADABLE, message="repeats the column names"),
+    Corruption("CSV: totals row", totals_row, EXIT_UNREADABLE, message="row of totals"),
+    Corruption("CSV: totals row in Russian", russian_totals_row, EXIT_UNREADABLE, message="row of totals"),
+    Corruption("CSV: row without a patient id", row_without_id, EXIT_UNREADABLE, message="no patient id"),
+    Corruption("CSV: means row without a patient id", summary_row_without_id, EXIT_UNREADABLE, message="no patient id"),
+    Corruption("CSV: one line separated by semicolons", semicolons_in_one_line, EXIT_UNREADABLE, message="semicolons"),
+    Corruption("CSV: NA for a missing number", na_for_missing_number, EXIT_UNREADABLE, message="stands for a missing value"),
+    Corruption("CSV: N/A for a missing category", na_slash_for_missing_category, EXIT_UNREADABLE,
+               message="stands for a missing value"),
+    Corruption("CSV: dash for a missing date", dash_for_missing_date, EXIT_UNREADABLE, message="stands for a missing value"),
+    Corruption("CSV: decimal comma in quotes", decimal_comma_quoted, EXIT_UNREADABLE, message="decimal comma"),
+    Corruption("CSV: decimal comma unquoted", decimal_comma_unquoted, EXIT_UNREADABLE, message="decimal comma"),
+    Corruption("CSV: Windows Cyrillic encoding", windows_cyrillic_encoding, EXIT_UNREADABLE, message="UTF-8"),
+    Corruption("CSV: tab-separated", tab_separated, EXIT_UNREADABLE, message="tabs"),
+    Corruption("CSV: path with spaces and Cyrillic", csv_in_a_folder_with_spaces_and_cyrillic, 0),
     # structure
     Corruption("duplicate patient id", duplicate_id, EXIT_FAILED, rule="unique:patient_id"),
     Corruption("id not pseudonymous pattern", bad_id_pattern, EXIT_FAILED, rule="pattern:patient_id"),
@@ -367,10 +805,29 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("a full-name column in Russian", russian_name_column, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
     Corruption("a person's name in an extra column", names_in_an_innocent_column, EXIT_FAILED,
                rule="privacy:no_direct_identifiers"),
+    Corruption("a DoB column", dob_column, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a ДР column", russian_dob_abbreviation, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a name in capitals", name_in_capitals, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a name with initials first", initials_first, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("an obfuscated e-mail", obfuscated_email, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a labelled telephone number", labelled_phone, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a SNILS number", snils_number, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a passport number", passport_number, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("birth dates as Excel date cells", birth_dates_as_date_cells, EXIT_FAILED,
+               rule="privacy:no_direct_identifiers"),
+    Corruption("birth dates as text", birth_dates_as_text, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("a surname in a patient id", surname_in_patient_id, EXIT_FAILED, rule="privacy:no_direct_identifiers"),
+    Corruption("an English surname in a patient id", english_surname_in_patient_id, EXIT_FAILED,
+               rule="privacy:no_direct_identifiers"),
     # warnings: reported, the report still renders
     Corruption("an extra date column", extra_date_column, 0, rule="columns:declared"),
     Corruption("overt blasts without flow disease", blasts_without_flow_disease, 0,
                rule="response:blasts_agree_with_flow"),
     Corruption("short follow-up, alive", short_follow_up, 0, rule="follow_up:landmark"),
     Corruption("harmless extra column", harmless_extra_column, 0, rule="columns:declared"),
+    Corruption("drug and place names in an extra column", drugs_and_places_in_an_extra_column, 0,
+               rule="columns:declared"),
+    Corruption("one patient entered twice", patient_entered_twice, 0, rule="rows:one_patient_once"),
+    Corruption("one patient entered twice, padded", patient_entered_twice_with_padding, 0, rule="rows:one_patient_once"),
+    Corruption("one patient entered twice, rows apart", patient_entered_twice_apart, 0, rule="rows:one_patient_once"),
 )

@@ -165,7 +165,7 @@ def test_rows_ending_in_a_separator_are_read(tmp_path):
     ended = [row + "," for row in rows]
     ended[2] += "x"
     path.write_text("\n".join([header, *ended]) + "\n")
-    with pytest.raises(CohortLoadError, match=r"row\(s\) 4 have a value beyond the header's 25 columns"):
+    with pytest.raises(CohortLoadError, match=r"line\(s\) 4 have a value beyond the header's 25 columns \(a decimal comma"):
         load_cohort(path, DICTIONARY)
 
 
@@ -182,11 +182,14 @@ def test_old_mac_line_ends_are_read(tmp_path):
     "column, written, why",
     [
         ("age_years", "twelve", "is not a number"),
-        ("bm_blasts_pct", "45,5", "is not a number (use a decimal point)"),
-        ("bm_blasts_pct", "NA", "is not a number"),
+        ("bm_blasts_pct", "45,5", "has a decimal comma; write it with a point (45.5)"),
+        ("bm_blasts_pct", "NA", "stands for a missing value; leave the cell empty"),
+        ("sex", "N/A", "stands for a missing value; leave the cell empty"),
+        ("further_therapy_type", "-", "stands for a missing value; leave the cell empty"),
         ("ino_cycles", "1.5", "is not a whole number"),
         ("prior_car_t", "1", "is not yes or no"),
-        ("ino_start_date", "10.03.2019", "is not a date YYYY-MM-DD"),
+        ("ino_start_date", "10.03.2019", "is a date in another format; write it as YYYY-MM-DD"),
+        ("ino_start_date", "2019-03-10 14:30", "has a time of day; a date column holds the date alone"),
         ("ino_start_date", "2019-02-30", "is not a date YYYY-MM-DD"),
     ],
 )
@@ -195,8 +198,8 @@ def test_value_not_of_its_type_names_row_patient_and_column(tmp_path, column, wr
     table.loc[3, column] = written
     with pytest.raises(CohortLoadError) as error:
         load_cohort(write(tmp_path, table), DICTIONARY)
-    # Table row 3 is file row 5 (the header is row 1).
-    assert f"row 5, patient INO-004, column '{column}': {written!r} {why}" in str(error.value)
+    # Table row 3 is line 5 of the file (the header is line 1).
+    assert f"line 5, patient INO-004, column '{column}': {written!r} {why}" in str(error.value)
     (problem,) = error.value.problems
     assert (problem.row, problem.patient_id, problem.column) == (5, "INO-004", column)
 
@@ -206,7 +209,7 @@ def test_many_bad_values_are_listed_up_to_ten_then_counted(tmp_path):
     table["age_years"] = "old"
     with pytest.raises(CohortLoadError) as error:
         load_cohort(write(tmp_path, table), DICTIONARY)
-    assert "18 value(s) do not parse" in str(error.value)
+    assert "18 value(s) cannot be read" in str(error.value)
     assert str(error.value).count("column 'age_years'") == 10
     assert "... and 8 more" in str(error.value)
 
@@ -270,7 +273,7 @@ def test_excel_native_true_false_cells_and_bad_values(tmp_path):
     sheet.cell(row=2, column=header.index("prior_car_t") + 1, value=True)
     sheet.cell(row=3, column=header.index("age_years") + 1, value="twelve")
     workbook.save(path)
-    with pytest.raises(CohortLoadError, match=r"row 3, patient INO-002, column 'age_years': 'twelve'"):
+    with pytest.raises(CohortLoadError, match=r"cell cohort!C3, patient INO-002, column 'age_years': 'twelve'"):
         load_cohort(path, DICTIONARY)
     sheet.cell(row=3, column=header.index("age_years") + 1, value=12.1)
     workbook.save(path)
@@ -339,3 +342,41 @@ def test_no_warning_for_a_clean_file():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_cohort(FIXTURE, DICTIONARY)
+
+
+# -- Excel cells read as Excel shows them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored, number_format, read", [
+    (0.367, "0.0%", 36.7),  # typed 36.7% in a percent cell
+    (0.0001, "0.00%", 0.01),
+    (36.7, '0.0"%"', 36.7),  # a % written as text in the format: shown unscaled
+    (36.7, "0.0\\%", 36.7),
+    (36.7, "General", 36.7),
+])
+def test_excel_percent_cells_read_as_shown(tmp_path, stored, number_format, read):
+    path = write_xlsx(tmp_path / "cohort.xlsx", {"cohort": fixture_text()})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    cell = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("bm_blasts_pct") + 1)
+    cell.value, cell.number_format = stored, number_format
+    workbook.save(path)
+    assert load_cohort(path, DICTIONARY).loc[0, "bm_blasts_pct"] == read
+
+
+def test_excel_refusals_name_every_cell_and_leave_the_file_unchanged(tmp_path):
+    path = write_xlsx(tmp_path / "Когорта InO.xlsx", {"Лист 1": fixture_text()})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    serial = sheet.cell(row=3, column=header.index("hsct_date") + 1)
+    serial.value, serial.number_format = 44000, "General"
+    percent = sheet.cell(row=5, column=header.index("ino_doses") + 1)
+    percent.value, percent.number_format = 3, "0%"
+    workbook.save(path)
+    before = path.read_bytes()
+    with pytest.raises(CohortLoadError) as error:
+        load_cohort(path, DICTIONARY)
+    assert "cell 'Лист 1'!S3, patient INO-002, column 'hsct_date': '44000' is a number" in str(error.value)
+    assert "cell 'Лист 1'!M5, patient INO-004, column 'ino_doses': '300%' is formatted as a percentage" in str(error.value)
+    assert path.read_bytes() == before

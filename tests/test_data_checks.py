@@ -71,7 +71,7 @@ def test_every_dictionary_rule_becomes_an_expectation(dictionary, settings):
 
 def test_warnings_are_the_follow_up_and_undeclared_column_rules(dictionary, settings):
     warnings = {r.meta["rule"] for r in study_rules(dictionary, settings) if r.severity.value == "warning"}
-    assert warnings == {"follow_up:landmark", "columns:declared", "response:blasts_agree_with_flow"}
+    assert warnings == {"follow_up:landmark", "columns:declared", "response:blasts_agree_with_flow", "rows:one_patient_once"}
 
 
 def test_unreadable_required_when_is_refused(dictionary):
@@ -99,28 +99,43 @@ def test_the_clean_example_passes(tmp_path, capsys):
 @pytest.mark.parametrize("corruption", CATALOGUE, ids=[c.name for c in CATALOGUE])
 def test_corrupted_cohort(corruption, tmp_path, capsys, dictionary, settings):
     mutated = corruption.mutate(read_example())
-    data = mutated.write(tmp_path / "cohort.csv")
+    data = mutated.write(tmp_path)
+    before = data.read_bytes()
     code, out, err = run_cli(data, None, capsys)
     assert code == corruption.exit_code, out + err
+    assert data.read_bytes() == before, "the input file was modified"
+    assert "Traceback" not in out + err
+    for value in mutated.withheld:
+        assert value not in out + err
     if corruption.exit_code == 2:
         assert corruption.message in err
         assert str(data) in err
         if mutated.patient_id:
             assert f"patient {mutated.patient_id}" in err
+        for fragment in mutated.names:
+            assert fragment in err
     elif corruption.exit_code == 1:
         block = block_of(err, corruption.rule)
         assert block.startswith("ERROR")
         patients = next(line for line in block.splitlines() if line.startswith("  patients: "))
         assert mutated.patient_id in patients.removeprefix("  patients: ").split(" ... ")[0].split(", ")
+        for fragment in mutated.names:
+            assert fragment in block
     else:
-        assert corruption.rule in out
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownColumnWarning)
             cohort = load_cohort(data, dictionary)
+        if corruption.rule is None:
+            # Read as the person sees it in Excel: the same cohort as the CSV.
+            pd.testing.assert_frame_equal(cohort, load_cohort(SOURCE, dictionary))
+            return
+        assert corruption.rule in out
         finding = validate_cohort(cohort, dictionary, settings).failed(corruption.rule)
         assert finding.severity == "warning"
         if mutated.patient_id:
             assert mutated.patient_id in finding.patient_ids
+        for fragment in mutated.names:
+            assert fragment in finding.patient_ids or fragment in (finding.note or "")
 
 
 def test_a_rule_failing_for_many_patients_lists_ten_then_counts(tmp_path, capsys):
@@ -142,7 +157,7 @@ def test_a_rule_failing_for_many_patients_lists_ten_then_counts(tmp_path, capsys
 def test_data_docs_show_the_failing_rule_and_patient(tmp_path, capsys):
     mutated = CATALOGUE[[c.name for c in CATALOGUE].index("age 18")].mutate(read_example())
     docs = tmp_path / "docs"
-    code, _, _ = run_cli(mutated.write(tmp_path / "cohort.csv"), docs, capsys)
+    code, _, _ = run_cli(mutated.write(tmp_path), docs, capsys)
     assert code == 1
     assert (docs / "index.html").is_file()
     (page,) = (docs / "validations").rglob("*.html")
@@ -198,7 +213,7 @@ def test_command_line_exit_code_and_no_gx_project_in_working_folder(name, code, 
     if name == "clean":
         data.write_bytes(SOURCE.read_bytes())
     else:
-        CATALOGUE[[c.name for c in CATALOGUE].index(name)].mutate(read_example()).write(data)
+        data = CATALOGUE[[c.name for c in CATALOGUE].index(name)].mutate(read_example()).write(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     result = subprocess.run(
