@@ -1,47 +1,37 @@
 # cohort-abstract: data/ -> data_checks/ -> analysis/ -> report.qmd -> _output/
 # `make help` lists the targets.
+#
+# A study is a folder (a Quarto project: _quarto.yml, report.qmd, study.yml,
+# dictionary, data); STUDY=path names it, the top level by default. Make only
+# sets up the environment: what is up to date is decided by the renderer, on
+# the content of every input (build.json in the output folder records them),
+# so a cohort replaced by an older file is new data, and paths with spaces or
+# quotes in study.yml are read as YAML, not by make.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := report
 
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STUDY  := study.yml
-OUT    := _output
-BUILD  := .build
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STUDY ?= .
 # The interpreter that creates the virtual environment.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-# The cohort file: study.yml's `data:` unless DATA=path is given.
-DATA     ?= $(shell sed -n 's/^  data: *//p' $(STUDY) | head -n 1)
+# DATA=path replaces study.yml's data (a path relative to where make runs);
+# RENDERER=builtin|quarto|auto chooses the renderer.
 RENDERER ?= auto
-export DATA RENDERER
-
-DICTIONARY := $(shell sed -n 's/^  dictionary: *//p' $(STUDY) | head -n 1)
-ANALYSIS   := $(wildcard analysis/*.py)
-CHECKS     := $(wildcard data_checks/*.py)
-RENDER     := $(wildcard renderer/*.py) $(wildcard templates/*)
-REPORT     := $(OUT)/report.html $(OUT)/report.pdf $(OUT)/report.docx
-
-# What the data checks read. Content, not modification times, decides what
-# is stale: a cohort replaced by an older file (mv, cp -p, unzip) is new data.
-CHECKED := $(DATA) $(DICTIONARY) $(STUDY) $(CHECKS) analysis/cohort.py requirements.lock
-DIGEST  := $(firstword $(shell cat $(CHECKED) 2>/dev/null | sha256sum))
-
-# Which inputs and renderer the outputs were built with: rewritten at parse
-# time only when they change (so an unchanged build runs nothing), which
-# rebuilds the report when the cohort's content, DATA or RENDERER changes.
-SETTINGS := DATA=$(DATA) RENDERER=$(RENDERER) INPUTS=$(DIGEST)
-ifneq ($(shell cat $(BUILD)/settings 2>/dev/null),$(SETTINGS))
-  $(shell mkdir -p $(BUILD) && echo '$(SETTINGS)' > $(BUILD)/settings)
+export RENDERER
+ifdef DATA
+export DATA
 endif
 
 .PHONY: report check test bench reference example clean distclean help
 
-report: $(REPORT) ## Validate the cohort, then render _output/report.{html,pdf,docx} (default)
+report: $(VENV)/.installed ## Validate the cohort, then render _output/report.{html,pdf,docx} (default; STUDY=folder)
+	@$(PY) -m renderer "$(STUDY)/report.qmd"
 
-check: $(VENV)/.installed $(DATA) ## Run the data checks alone (Data Docs in _output/validation/)
-	@tools/stage.sh "data checks" $(PY) -m data_checks --data "$(DATA)" --study $(STUDY) --docs-dir $(OUT)/validation
+check: $(VENV)/.installed ## Run the data checks alone (Data Docs in .build/data-docs/; STUDY=folder)
+	@tools/stage.sh "data checks" $(PY) -m data_checks --study "$(STUDY)/study.yml" --docs-dir "$(STUDY)/.build/data-docs"
 
 test: $(VENV)/.installed ## Run the test suite
 	$(PY) -m pytest
@@ -55,14 +45,14 @@ reference: ## Regenerate the R reference values in tests/reference/ (needs R)
 example: $(VENV)/.installed ## Regenerate the synthetic example cohort (byte-identical)
 	$(PY) data/generate_example_cohort.py
 
-clean: ## Remove outputs and build stamps (keeps .venv)
-	rm -rf $(OUT) $(BUILD)
+clean: ## Remove the study's outputs and build state (keeps .venv; STUDY=folder)
+	rm -rf "$(STUDY)/_output" "$(STUDY)/.build" "$(STUDY)"/._output.*
 
 distclean: clean ## Also remove the virtual environment
 	rm -rf $(VENV)
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 20
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 # Only the lock decides what is installed (pyproject.toml holds the ranges and tool settings).
 $(VENV)/.installed: requirements.lock
@@ -71,14 +61,3 @@ $(VENV)/.installed: requirements.lock
 	@# The engine importable from any study folder (a kernel runs in the study's folder).
 	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/cohort_engine.pth"
 	@touch $@
-
-# The data checks gate the report: _quarto.yml declares them as the project's
-# pre-render step, which Quarto and the built-in renderer both run before any
-# cell executes (the built-in renderer starts its kernel meanwhile). They skip
-# themselves when they passed on exactly these inputs.
-$(REPORT) &: report.qmd _quarto.yml $(ANALYSIS) $(RENDER) $(CHECKED) $(BUILD)/settings $(VENV)/.installed
-	@$(PY) -m renderer report.qmd --output-dir $(OUT)
-
-# A missing cohort file is a user error, not a missing rule.
-$(DATA):
-	@echo "error: cohort file '$(DATA)' not found (set DATA=path/to/cohort.csv or study.yml's data:)" >&2; exit 2

@@ -600,7 +600,8 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
     extra = {k: v for k, v in raw.items() if k not in _KNOWN}
     settings = StudySettings(
         path=path,
-        data=Path(os.environ.get("DATA") or raw["data"]),
+        # DATA is a path from where the command runs; study.yml's, from the study's folder.
+        data=Path(os.environ["DATA"]).resolve() if os.environ.get("DATA") else Path(raw["data"]),
         dictionary=Path(raw["dictionary"]),
         example_data=Path(raw["example_data"]) if raw.get("example_data") else None,
         sheet=str(raw["sheet"]) if raw.get("sheet") is not None else None,

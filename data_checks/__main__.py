@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if report.passed:
         print(summary_line(report, data))
         if not args.no_docs:
-            record_pass(args.study, digest)
+            record_pass(Path(args.docs_dir), digest)
         return EXIT_PASSED
     print(failure_summary(report, data), file=sys.stderr)
     return EXIT_FAILED

@@ -7,21 +7,28 @@ any cell executes, and stop when they fail.
 
 Quarto runs a ``.py`` pre-render script with ``QUARTO_PYTHON`` or the first
 ``python3`` on PATH, which may lack the project's packages: the script then
-re-runs itself with the project's ``.venv`` interpreter. The checks are skipped
-when they already passed on exactly these inputs (content, not dates) and
-their Data Docs are in place. Data Docs go to ``$REPORT_VALIDATION_DIR`` (the
-renderer's final output folder's ``validation/``: under ``make report`` Quarto
-renders into a temporary folder), else ``$QUARTO_PROJECT_OUTPUT_DIR/validation``
-(set by Quarto), else ``_output/validation``.
+re-runs itself with the project's ``.venv`` interpreter.
+
+Where the Data Docs go:
+- under ``python -m renderer`` (``make report``), into ``.build/data-docs/`` of
+  the study's folder (the latest check, passed or failed, as ``make check``
+  writes it) and, when the checks pass, into the build's staging folder
+  (``REPORT_VALIDATION_DIR``), to be published with the report or not at all.
+  When the checks already passed on exactly these inputs, the published
+  report's Data Docs (``REPORT_PUBLISHED_VALIDATION_DIR``) are carried over
+  and the checks are not run again;
+- under a bare ``quarto render``, into ``$QUARTO_PROJECT_OUTPUT_DIR/validation``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+LATEST_DOCS = Path(".build") / "data-docs"
 
 
 def _project_python() -> Path | None:
@@ -33,6 +40,17 @@ def _project_python() -> Path | None:
     return python
 
 
+def _copy(source: Path, destination: Path) -> None:
+    """Copy a Data Docs folder, as hard links where the file system allows (they are never edited in place)."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, destination, copy_function=link, dirs_exist_ok=True)
+
+
 def main() -> int:
     python = _project_python()
     if python is not None:
@@ -40,15 +58,26 @@ def main() -> int:
     sys.path.insert(0, str(PROJECT))
     from data_checks.stamp import inputs_digest, passed_before
 
-    docs_dir = Path(os.environ.get("REPORT_VALIDATION_DIR")
-                    or Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or "_output") / "validation")
-    if passed_before("study.yml", inputs_digest("study.yml"), docs_dir / "index.html"):
-        print("data checks: passed before on these exact inputs (Data Docs in place)")
+    default = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or "_output") / "validation"
+    docs_dir = Path(os.environ.get("REPORT_VALIDATION_DIR") or default)
+    published = Path(os.environ.get("REPORT_PUBLISHED_VALIDATION_DIR") or default)
+    if passed_before(inputs_digest("study.yml"), published):
+        if published.resolve() != docs_dir.resolve():
+            _copy(published, docs_dir)
+        print("data checks: passed before on these exact inputs (their Data Docs carried over)")
         return 0
     from data_checks.__main__ import main as check
 
-    return check(["--study", "study.yml", "--docs-dir", str(docs_dir), *sys.argv[1:]])
+    staged = "REPORT_VALIDATION_DIR" in os.environ
+    status = check(["--study", "study.yml", "--docs-dir", str((LATEST_DOCS if staged else docs_dir).resolve()),
+                    *sys.argv[1:]])
+    if status == 0 and staged:
+        _copy(LATEST_DOCS, docs_dir)
+    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

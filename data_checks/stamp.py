@@ -2,9 +2,11 @@
 
 The stamp is the SHA-256 of everything the checks read (the cohort, the
 dictionary, the study file, the engine's code and the pinned environment),
-written to ``.build/checks.ok`` in the study's folder when the checks pass.
-Content decides, not modification times: a cohort replaced by an older file
-is new data. Reading it imports no pandas and no Great Expectations.
+written as ``inputs.sha256`` into the Data Docs folder of a run that passed:
+the stamp travels with the pages that show that run, so pages of another
+file or of a failed run never pass for these. Content decides, not
+modification times: a cohort replaced by an older file is new data. Reading
+it imports no pandas and no Great Expectations.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import yaml
 
 ENGINE = Path(__file__).resolve().parent.parent
-STAMP = Path(".build") / "checks.ok"
+STAMP = "inputs.sha256"
 
 
 def inputs_digest(study_file: str | Path, data: str | Path | None = None) -> str | None:
@@ -50,17 +52,19 @@ def inputs_digest(study_file: str | Path, data: str | Path | None = None) -> str
     return digest.hexdigest()
 
 
-def passed_before(study_file: str | Path, digest: str | None, docs_index: Path | None) -> bool:
-    """True when the checks passed on inputs with this digest and their Data Docs are still there."""
-    if digest is None or (docs_index is not None and not docs_index.is_file()):
+def passed_before(digest: str | None, docs_dir: Path) -> bool:
+    """True when the Data Docs in ``docs_dir`` show a run that passed on inputs with this digest."""
+    docs_dir = Path(docs_dir)
+    if digest is None or not (docs_dir / "index.html").is_file():
         return False
-    stamp = Path(study_file).parent / STAMP
+    stamp = docs_dir / STAMP
     return stamp.is_file() and stamp.read_text().strip() == digest
 
 
-def record_pass(study_file: str | Path, digest: str | None) -> None:
+def record_pass(docs_dir: Path, digest: str | None) -> None:
     if digest is None:
         return
-    stamp = Path(study_file).parent / STAMP
-    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp = Path(docs_dir) / STAMP
+    # A new file, not a rewrite: published copies of the Data Docs are hard links to these.
+    stamp.unlink(missing_ok=True)
     stamp.write_text(digest + "\n")

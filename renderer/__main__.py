@@ -1,15 +1,35 @@
 """Command line: ``python -m renderer report.qmd [--output-dir DIR] [--to html,pdf,docx]
-[--renderer auto|builtin|quarto]``; the project's pre-render commands (the data checks) run first."""
+[--renderer auto|builtin|quarto]``; the project's pre-render commands (the data checks) run first.
+
+Exit status: 0 rendered or already up to date; 1 the render failed; a failed
+pre-render command's own status; 128 + the signal's number when interrupted
+(130 for Ctrl-C, 143 for SIGTERM). In every case but success the output
+folder is as it was.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
+from renderer.build import RECORD, RENDERERS, inputs_digest, up_to_date
+from renderer.config import project_output_dir
 from renderer.errors import GateFailed, RenderError
-from renderer.render import RENDERERS, render
+
+
+class Interrupted(BaseException):
+    """A signal asked the render to stop (as KeyboardInterrupt does for SIGINT)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame) -> None:
+    raise Interrupted(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["/nonexistent/report.qmd", "--renderer", "builtin"])
     1
     """
-    parser = argparse.ArgumentParser(prog="python -m renderer", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m renderer", description=__doc__.splitlines()[0])
     parser.add_argument("document", type=Path, help="the .qmd file")
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="where outputs go (default: project output-dir, else the document's folder)")
@@ -28,10 +48,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renderer", choices=RENDERERS, default=os.environ.get("RENDERER") or "auto",
                         help="default: $RENDERER, else auto (quarto if installed)")
     args = parser.parse_args(argv)
+    if os.environ.get("DATA"):
+        # The pre-render step and the kernel run in the study's folder: DATA is from here.
+        os.environ["DATA"] = os.path.abspath(os.environ["DATA"])
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    target = None
     try:
-        render(args.document, args.output_dir, formats, args.renderer,
-               log=lambda line: print(line, flush=True))
+        if not args.document.is_file():
+            raise RenderError(f"{args.document}: no such file")
+        target = Path(args.output_dir or project_output_dir(args.document) or args.document.parent).resolve()
+        # Answered before anything heavy is imported: an unchanged build costs a tenth of a second.
+        if up_to_date(target, inputs_digest(args.document.resolve(), args.renderer, formats)):
+            print(f"up to date: {target} was built from exactly these inputs ({RECORD})")
+            return 0
+        from renderer.render import render
+
+        render(args.document, args.output_dir, formats, args.renderer, log=lambda line: print(line, flush=True))
     except GateFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.returncode
@@ -40,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         if exc.detail:
             print(exc.detail, file=sys.stderr)
         return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; nothing was published", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(f"interrupted ({signal.Signals(signum).name}): nothing was published; "
+              f"{target or 'the output folder'} is as it was", file=sys.stderr)
+        return 128 + signum
     return 0
 
 

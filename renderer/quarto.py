@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,19 @@ def quarto_engines(executable: str, version_text: str) -> str:
     return f"Quarto {version_text}" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def _run_group(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run Quarto in a process group of its own: an interrupted render takes its kernel down with it."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc.returncode, output
+
+
 def quarto_message(output: str) -> str:
     """Quarto's own error text: colours and the JavaScript stack trace removed, the rest kept whole.
 
@@ -111,15 +125,15 @@ def render_with_quarto(executable: str, doc_path: Path, formats: list[str], stag
     with tempfile.TemporaryDirectory(prefix=".quarto-render-", dir=doc_path.parent) as rendered:
         relative = Path(rendered).name
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging),
-               "REPORT_RENDERER": engines, "REPORT_VALIDATION_DIR": str(output_dir / "validation")}
+               "REPORT_RENDERER": engines, "REPORT_VALIDATION_DIR": str(staging / "validation"),
+               "REPORT_PUBLISHED_VALIDATION_DIR": str(output_dir / "validation")}
         for run in runs:
             to = run[0] if run[0] == "all" else QUARTO_FORMATS[run[0]]
             command = [executable, "render", str(doc_path), "--to", to, "--output-dir", relative]
-            proc = subprocess.run(command, cwd=doc_path.parent, env=env, capture_output=True, text=True,
-                                  check=False)
-            if proc.returncode != 0:
-                raise RenderError(f"{doc_path}: quarto render --to {to} failed (exit {proc.returncode})",
-                                  detail=quarto_message(proc.stderr + proc.stdout))
+            returncode, output = _run_group(command, doc_path.parent, env)
+            if returncode != 0:
+                raise RenderError(f"{doc_path}: quarto render --to {to} failed (exit {returncode})",
+                                  detail=quarto_message(output))
         for fmt in formats:
             expected = Path(rendered) / f"{doc_path.stem}.{fmt}"
             if not expected.is_file():

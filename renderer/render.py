@@ -1,8 +1,9 @@
 """Render a .qmd to HTML, PDF and DOCX: with Quarto if installed, else built in.
 
-Everything is produced in a staging directory and moved into the output
-directory only when every format succeeded; a failure leaves the output
-directory exactly as it was.
+Everything is produced in a staging folder beside the output folder, which
+becomes the output folder in one step when every format succeeded
+(:mod:`renderer.build`); a failure or an interrupt leaves the output folder
+exactly as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Callable, Iterator
 import typst
 
 from renderer.assemble import assemble
+from renderer.build import RECORD, RENDERERS, build_lock, inputs_digest, publish, staging_dir, up_to_date, write_record
 from renderer.ast import build_ast, format_ast
 from renderer.config import FORMATS, DocumentConfig, load_config, project_output_dir
 from renderer.errors import GateFailed, RenderError
@@ -34,7 +36,6 @@ from renderer.quarto import find_quarto, quarto_engines, render_with_quarto
 from renderer.titleblock import normalise_byline
 from renderer.writers import NOT_METADATA, write_docx, write_html, write_pdf
 
-RENDERERS = ("auto", "builtin", "quarto")
 
 
 @dataclass(frozen=True)
@@ -124,44 +125,70 @@ def render(doc_path: Path, output_dir: Path | None = None,
         yield clock
         record(name, time.perf_counter() - clock.start - clock.excluded)
 
-    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
-        staging = Path(scratch) / "staging"
-        work = Path(scratch) / "work"
-        staging.mkdir()
-        work.mkdir()
-        if quarto is not None:
-            executable, version = quarto
-            version_text = ".".join(map(str, version))
-            log(f"renderer: quarto {version_text} ({executable})")
-            with stage("quarto"):
-                render_with_quarto(executable, doc_path, list(formats), staging, target,
-                                   engines=quarto_engines(executable, version_text))
-            name = "quarto"
-        else:
-            config = load_config(doc_path, parse_qmd(doc_path).front_matter)
+    inputs = inputs_digest(doc_path, renderer, formats)
+    with build_lock(target, log):
+        if up_to_date(target, inputs):
+            log(f"up to date: {target} was built from exactly these inputs ({RECORD})")
+            return RenderResult(renderer="up to date", outputs=(), timings=())
+        staging = staging_dir(target)
+        try:
+            with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+                work = Path(scratch)
+                if quarto is not None:
+                    executable, version = quarto
+                    version_text = ".".join(map(str, version))
+                    log(f"renderer: quarto {version_text} ({executable})")
+                    with stage("quarto"):
+                        render_with_quarto(executable, doc_path, list(formats), staging, target,
+                                           engines=quarto_engines(executable, version_text))
+                    name = "quarto"
+                else:
+                    config = load_config(doc_path, parse_qmd(doc_path).front_matter)
 
-            def pre_render_then_announce() -> None:
-                start = time.perf_counter()
-                run_pre_render(config, doc_path, target)
-                if config.pre_render:
-                    record("pre-render", time.perf_counter() - start)
-                log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
+                    def pre_render_then_announce() -> None:
+                        start = time.perf_counter()
+                        run_pre_render(config, doc_path, target, staging)
+                        if config.pre_render:
+                            record("pre-render", time.perf_counter() - start)
+                        log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
 
-            _render_builtin(doc_path, config, formats, staging, work, stage, record, pre_render_then_announce)
-            name = "builtin"
-        outputs = _commit(staging, target)
-    for path in outputs:
-        log(f"  wrote {path}")
+                    _render_builtin(doc_path, config, formats, staging, work, stage, record,
+                                    pre_render_then_announce)
+                    name = "builtin"
+            outputs = [target / p.relative_to(staging) for p in sorted(staging.rglob("*")) if p.is_file()]
+            write_record(staging, inputs, name)
+            with stage("publish"):
+                publish(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    _log_written(outputs, target, log)
     return RenderResult(renderer=name, outputs=tuple(outputs), timings=tuple(timings))
 
 
-def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path) -> None:
+def _log_written(outputs: list[Path], target: Path, log: Callable[[str], None]) -> None:
+    """One line per file at the top of the output folder, one per subfolder (the Data Docs hold dozens)."""
+    folders: dict[Path, int] = {}
+    for path in outputs:
+        top = target / path.relative_to(target).parts[0]
+        if top == path:
+            log(f"  wrote {path}")
+        else:
+            folders[top] = folders.get(top, 0) + 1
+    for folder, count in folders.items():
+        log(f"  wrote {folder}/ ({count} file{'s' if count != 1 else ''})")
+
+
+def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, staging: Path | None = None) -> None:
     """Run the project's ``pre-render`` commands as Quarto does.
 
     In the project folder, in order; a ``.py`` script with this interpreter
     (Quarto uses ``QUARTO_PYTHON``), a ``.R`` script with Rscript, anything
     else as a program with its arguments (no shell). Quarto's variables
-    ``QUARTO_PROJECT_OUTPUT_DIR`` and ``QUARTO_PROJECT_INPUT_FILES`` are set.
+    ``QUARTO_PROJECT_OUTPUT_DIR`` and ``QUARTO_PROJECT_INPUT_FILES`` are set,
+    and where the build is staged, the data checks' Data Docs folders: the
+    build's (``REPORT_VALIDATION_DIR``) and the published one's
+    (``REPORT_PUBLISHED_VALIDATION_DIR``).
 
     Raises
     ------
@@ -172,7 +199,8 @@ def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path) -> 
         return
     env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(output_dir),
            "QUARTO_PROJECT_INPUT_FILES": str(doc_path.relative_to(config.project_dir)),
-           "REPORT_VALIDATION_DIR": str(output_dir / "validation")}
+           "REPORT_VALIDATION_DIR": str((staging or output_dir) / "validation"),
+           "REPORT_PUBLISHED_VALIDATION_DIR": str(output_dir / "validation")}
     for command in config.pre_render:
         args = shlex.split(command)
         suffix = Path(args[0]).suffix.lower()
@@ -270,14 +298,3 @@ def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, 
         futures = {fmt: pool.submit(write, fmt) for fmt in formats}
     for fmt, future in futures.items():
         record(fmt, future.result())
-
-
-def _commit(staging: Path, output_dir: Path) -> list[Path]:
-    """Move every staged file into ``output_dir``; files already there and not staged stay."""
-    written = []
-    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
-        destination = output_dir / source.relative_to(staging)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(source), str(destination))
-        written.append(destination)
-    return written

@@ -96,7 +96,9 @@ def _abstract_numbers(text: str) -> list[str]:
 
 
 def test_both_renderers_write_the_same_set_of_outputs(builds):
-    files = {r: sorted(snapshot(repo / "_output")) for r, repo in builds.items()}
+    # The Data Docs' page names carry the time of the run; the report's files must match one for one.
+    files = {r: sorted(f for f in snapshot(repo / "_output") if not f.startswith("validation/"))
+             for r, repo in builds.items()}
     assert files["quarto"] == files["builtin"]
     assert {"report.html", "report.pdf", "report.docx", "abstract.txt"} <= set(files["quarto"])
     assert (builds["quarto"] / "_output" / "validation" / "index.html").is_file()

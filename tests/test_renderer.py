@@ -87,11 +87,17 @@ def tables(tmp_path_factory):
 # --- title block and metadata -------------------------------------------------------------
 
 
-def test_outputs_are_the_three_formats_and_other_files_survive(titleblock):
+def test_outputs_are_one_build_and_its_record(titleblock):
+    import json
+
     out, result = titleblock
     assert result.renderer == "builtin"
     assert sorted(p.name for p in result.outputs) == ["abstract.docx", "abstract.html", "abstract.pdf"]
-    assert (out / "validation" / "report.json").read_text() == "{}"
+    # The output folder is one build: what an earlier one left there is gone, and the
+    # record lists every file with its checksum.
+    assert not (out / "validation").exists()
+    record = json.loads((out / "build.json").read_text())
+    assert sorted(record["files"]) == ["abstract.docx", "abstract.html", "abstract.pdf"]
     # No kernel for a document without code.
     assert dict(result.timings)["execute"] < 0.5
 
@@ -509,7 +515,7 @@ def test_quarto_renders_a_subset_one_format_per_run(tmp_path, monkeypatch):
     render(FIXTURES / "titleblock" / "abstract.qmd", tmp_path / "out", formats=("pdf", "docx"),
            log=lambda line: None)
     assert [call["argv"][3] for call in json.loads(log.read_text())] == ["typst", "docx"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["abstract.docx", "abstract.pdf"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["abstract.docx", "abstract.pdf", "build.json"]
 
 
 def test_quarto_failure_shows_quartos_message_without_its_stack_trace(tmp_path, monkeypatch):
