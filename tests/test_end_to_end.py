@@ -188,3 +188,38 @@ def test_failing_cell_stops_and_keeps_previous_outputs(built):
     assert "ZeroDivisionError" in result.stdout + result.stderr
     assert "setup" in result.stdout + result.stderr  # the failing cell's label
     assert snapshot(repo / "_output") == before
+
+
+def test_missing_data_docs_are_rebuilt(built):
+    import shutil as _shutil
+
+    repo, first = built
+    assert first.returncode == 0
+    _shutil.rmtree(repo / "_output" / "validation")
+    again = make(repo, "report", RENDERER="builtin")
+    assert again.returncode == 0, again.stderr
+    assert "data checks passed" in again.stdout  # the checks ran again: their pages were gone
+    assert (repo / "_output" / "validation" / "index.html").is_file()
+
+
+def test_study_yml_is_read_as_yaml_and_paths_may_hold_spaces(built, tmp_path):
+    repo, first = built
+    assert first.returncode == 0
+    study = repo / "study.yml"
+    original = study.read_text(encoding="utf-8")
+    folder = repo / "my data" / "когорта"
+    folder.mkdir(parents=True)
+    (folder / "cohort 2025.csv").write_bytes((repo / "data" / "example_cohort.csv").read_bytes())
+    # A quoted value followed by a comment, where the Makefile once read the first `  data:` line with sed.
+    edited = original.replace("  data: data/example_cohort.csv",
+                              '  data: "my data/когорта/cohort 2025.csv"   # the 2025 export')
+    assert edited != original
+    try:
+        study.write_text(edited, encoding="utf-8")
+        done = make(repo, "report", RENDERER="builtin")
+    finally:
+        study.write_text(original, encoding="utf-8")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cohort 2025.csv" in done.stdout
+    with_data = make(repo, "report", RENDERER="builtin", DATA=str(folder / "cohort 2025.csv"))
+    assert with_data.returncode == 0, with_data.stdout + with_data.stderr
