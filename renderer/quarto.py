@@ -112,7 +112,8 @@ def render_with_quarto(executable: str, doc_path: Path, formats: list[str], stag
     unknown format name to Quarto inside a project); a subset is one run per
     format. Quarto runs the project's pre-render commands itself. Its kernel
     runs ``sys.executable`` (``QUARTO_PYTHON``) and inherits
-    ``REPORT_OUTPUT_DIR=staging``, as the built-in renderer's kernel does.
+    ``REPORT_OUTPUT_DIR=staging`` and ``REPORT_PUBLISHED_DIR`` (the output
+    folder as it was before this build), as the built-in renderer's kernel does.
 
     Raises
     ------
@@ -125,6 +126,7 @@ def render_with_quarto(executable: str, doc_path: Path, formats: list[str], stag
     with tempfile.TemporaryDirectory(prefix=".quarto-render-", dir=doc_path.parent) as rendered:
         relative = Path(rendered).name
         env = {**os.environ, "QUARTO_PYTHON": sys.executable, "REPORT_OUTPUT_DIR": str(staging),
+               "REPORT_PUBLISHED_DIR": str(output_dir),
                "REPORT_RENDERER": engines, "REPORT_VALIDATION_DIR": str(staging / "validation"),
                "REPORT_PUBLISHED_VALIDATION_DIR": str(output_dir / "validation")}
         for run in runs:

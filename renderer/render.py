@@ -152,7 +152,7 @@ def render(doc_path: Path, output_dir: Path | None = None,
                             record("pre-render", time.perf_counter() - start)
                         log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
 
-                    _render_builtin(doc_path, config, formats, staging, work, stage, record,
+                    _render_builtin(doc_path, config, formats, staging, target, work, stage, record,
                                     pre_render_then_announce)
                     name = "builtin"
             outputs = [target / p.relative_to(staging) for p in sorted(staging.rglob("*")) if p.is_file()]
@@ -262,14 +262,15 @@ class _StageClock:
 
 
 def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, ...],
-                    staging: Path, work: Path, stage: Callable, record: Callable[[str, float], None],
+                    staging: Path, target: Path, work: Path, stage: Callable, record: Callable[[str, float], None],
                     gate: Callable[[], None]) -> None:
     doc = parse_qmd(doc_path)
     byline = normalise_byline(config.metadata, str(doc_path))
     # The execute stage counts what the document took beyond the gate it overlaps.
     with stage("execute") as clock:
         run = execute_document(doc, config.execute, config.figure_size(),
-                               {"REPORT_OUTPUT_DIR": str(staging), "REPORT_RENDERER": _builtin_engines()},
+                               {"REPORT_OUTPUT_DIR": str(staging), "REPORT_PUBLISHED_DIR": str(target),
+                                "REPORT_RENDERER": _builtin_engines()},
                                work, gate=clock.excluding(gate))
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
