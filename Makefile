@@ -21,14 +21,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # RENDERER=builtin|quarto|auto chooses the renderer.
 RENDERER ?= auto
 export RENDERER
+PORT ?= 4848
 ifdef DATA
 export DATA
 endif
 
-.PHONY: report check test bench reference example clean distclean help
+.PHONY: report preview check test bench reference example clean distclean help
 
 report: $(VENV)/.installed ## Validate the cohort, then render _output/report.{html,pdf,docx} (default; STUDY=folder)
 	@$(PY) -m renderer "$(STUDY)/report.qmd"
+
+preview: $(VENV)/.installed ## Serve the HTML report on 127.0.0.1:$(PORT), updated as you edit (STUDY=folder, PORT=4848)
+	@$(PY) -m renderer.preview "$(STUDY)/report.qmd" --port $(PORT)
 
 check: $(VENV)/.installed ## Run the data checks alone (Data Docs in .build/data-docs/; STUDY=folder)
 	@tools/stage.sh "data checks" $(PY) -m data_checks --study "$(STUDY)/study.yml" --docs-dir "$(STUDY)/.build/data-docs"

@@ -179,7 +179,8 @@ def _log_written(outputs: list[Path], target: Path, log: Callable[[str], None]) 
         log(f"  wrote {folder}/ ({count} file{'s' if count != 1 else ''})")
 
 
-def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, staging: Path | None = None) -> None:
+def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, staging: Path | None = None,
+                   capture: bool = False) -> None:
     """Run the project's ``pre-render`` commands as Quarto does.
 
     In the project folder, in order; a ``.py`` script with this interpreter
@@ -193,7 +194,8 @@ def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, sta
     Raises
     ------
     GateFailed
-        When a command exits non-zero (it has printed why).
+        When a command exits non-zero: it has printed why, or, with
+        ``capture``, its output is the exception's ``detail``.
     """
     if not config.pre_render:
         return
@@ -209,13 +211,15 @@ def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, sta
                               "are not supported by the built-in renderer (.py, .R or a program)")
         interpreter = {".py": [sys.executable], ".r": ["Rscript"]}.get(suffix, [])
         try:
-            returncode = subprocess.run([*interpreter, *args], cwd=config.project_dir, env=env,
-                                        check=False).returncode
+            done = subprocess.run([*interpreter, *args], cwd=config.project_dir, env=env, check=False,
+                                  capture_output=capture, text=True)
         except OSError as exc:
             raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}' could not run: "
                               f"{exc.strerror}") from None
-        if returncode != 0:
-            raise GateFailed(command, returncode)
+        if done.returncode != 0:
+            failure = GateFailed(command, done.returncode)
+            failure.detail = ((done.stdout or "") + (done.stderr or "")).strip()
+            raise failure
 
 
 def _builtin_engines() -> str:
