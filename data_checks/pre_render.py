@@ -9,15 +9,15 @@ Quarto runs a ``.py`` pre-render script with ``QUARTO_PYTHON`` or the first
 ``python3`` on PATH, which may lack the project's packages: the script then
 re-runs itself with the project's ``.venv`` interpreter.
 
-Where the Data Docs go:
-- under ``python -m renderer`` (``make report``), into ``.build/data-docs/`` of
-  the study's folder (the latest check, passed or failed, as ``make check``
-  writes it) and, when the checks pass, into the build's staging folder
-  (``REPORT_VALIDATION_DIR``), to be published with the report or not at all.
-  When the checks already passed on exactly these inputs, the published
-  report's Data Docs (``REPORT_PUBLISHED_VALIDATION_DIR``) are carried over
-  and the checks are not run again;
-- under a bare ``quarto render``, into ``$QUARTO_PROJECT_OUTPUT_DIR/validation``.
+Where the Data Docs go: into ``.build/data-docs/`` of the study's folder (the
+latest check, passed or failed, as ``make check`` writes it) and, when the
+checks pass, into the report's: under ``python -m renderer`` (``make report``)
+the build's staging folder (``REPORT_VALIDATION_DIR``), published with the
+report or not at all; under a bare ``quarto render``
+``$QUARTO_PROJECT_OUTPUT_DIR/validation``. A failed check leaves the report's
+folder alone. When the checks already passed on exactly these inputs, the
+published report's Data Docs (``REPORT_PUBLISHED_VALIDATION_DIR``) are carried
+over and the checks are not run again.
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ def main() -> int:
         return 0
     from data_checks.__main__ import main as check
 
-    staged = "REPORT_VALIDATION_DIR" in os.environ
-    status = check(["--study", "study.yml", "--docs-dir", str((LATEST_DOCS if staged else docs_dir).resolve()),
-                    *sys.argv[1:]])
-    if status == 0 and staged:
+    status = check(["--study", "study.yml", "--docs-dir", str(LATEST_DOCS.resolve()), *sys.argv[1:]])
+    if status == 0:
+        shutil.rmtree(docs_dir, ignore_errors=True)
         _copy(LATEST_DOCS, docs_dir)
     return status
 
