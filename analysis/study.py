@@ -366,7 +366,11 @@ class Study:
         if spec.strata is not None:
             strata_codes, _ = self.levels(spec.strata)
             strata = strata_codes.loc[data.patient_id.index][known].astype(str).to_numpy()
-        return log_rank(data.time_days[known], data.event[known], groups, strata=strata), None
+        try:
+            return log_rank(data.time_days[known], data.event[known], groups, strata=strata), None
+        except ValueError:
+            # No variance to test against (e.g. every event at one time): in words.
+            return None, NOT_ESTIMABLE
 
     def _hazard_ratios(self, endpoint, data, level, labels, reference, spec) -> dict[str, HazardRatio | None]:
         if endpoint.has_competing_events or not spec.hazard_ratios:
