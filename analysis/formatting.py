@@ -37,6 +37,8 @@ __all__ = [
     "days_to_months",
     "months",
     "median_range",
+    "landmark_comparison",
+    "cox_model_tests",
     "NOT_REACHED",
     "NOT_ESTIMABLE",
 ]
@@ -587,3 +589,66 @@ def synthetic_data_note(file_name: str) -> str:
         f"> **Synthetic data.** This report was computed from `{file_name}`, the bundled synthetic "
         "example cohort: its numbers illustrate the pipeline and are not study results.\n"
     )
+
+
+def landmark_comparison(landmark, endpoint: str = "OS", digits: int = 1) -> str:
+    """A landmark analysis in one sentence: who is in it, each group's estimate, the test and the hazard ratios.
+
+    Parameters
+    ----------
+    landmark : object like :class:`analysis.study.LandmarkResult`
+        ``at`` (a Landmark), ``excluded``, ``excluded_events``, ``comparison``
+        (groups with ``label``, ``n`` and ``at_landmark``; ``test``, ``note``,
+        ``landmark``), ``hazard_ratio``, ``time_dependent_ratio`` and
+        ``time_dependent_note``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> est = NS(estimate=0.5, lower=0.2, upper=0.8, conf_level=0.95)
+    >>> hr = NS(hazard_ratio=0.43, lower=0.15, upper=1.25, conf_level=0.95, p=0.12)
+    >>> lm = NS(at=NS(text="60 days"), excluded=2, excluded_events=2, hazard_ratio=hr,
+    ...         comparison=NS(groups=(NS(label="Responders", n=13, at_landmark=est),), test=NS(p=0.11),
+    ...                       note=None, test_short="Log-rank", landmark=NS(adjective="2-year")),
+    ...         time_dependent_ratio=hr, time_dependent_note=None)
+    >>> print(landmark_comparison(lm))
+    Landmark analysis at 60 days (the 2 patients who had died or were censored before it excluded, 2 of them died): 2-year OS from the landmark, responders (n=13) 50.0% (95% CI: 20.0-80.0%); log-rank p=0.110; hazard ratio 0.43 (95% CI: 0.15-1.25), p=0.120. Time-dependent Cox model over all patients: hazard ratio 0.43 (95% CI: 0.15-1.25), p=0.120.
+    """
+    comparison = landmark.comparison
+    adjective = comparison.landmark.adjective if comparison.landmark is not None else ""
+    groups = ", ".join(
+        f"{group.label.lower()} (n={group.n}) "
+        f"{estimate_ci(group.at_landmark, digits=digits) if group.at_landmark is not None else NOT_ESTIMABLE}"
+        for group in comparison.groups
+    )
+    died = landmark.excluded_events
+    text = (f"Landmark analysis at {landmark.at.text} (the {landmark.excluded} "
+            f"{'patient who' if landmark.excluded == 1 else 'patients who'} had died or were censored before it "
+            f"excluded, {died} of them died): {adjective} {endpoint} from the landmark, {groups}; "
+            f"{comparison.test_short.lower()} {test_result(comparison.test, comparison.note)}")
+    ratio = landmark.hazard_ratio
+    text += f"; hazard ratio {hazard_ratio(ratio)}" + (f", {p_value(ratio.p)}" if ratio is not None else "") + "."
+    td = landmark.time_dependent_ratio
+    if td is not None:
+        text += f" Time-dependent Cox model over all patients: hazard ratio {hazard_ratio(td)}, {p_value(td.p)}."
+    elif landmark.time_dependent_note:
+        text += f" Time-dependent Cox model: {landmark.time_dependent_note}."
+    return text
+
+
+def cox_model_tests(model, digits: int = 2) -> str:
+    """The whole-model tests and concordance of a Cox model, as ``summary(coxph)`` lists them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> t = NS(statistic=10.7187, df=3, p=0.0133)
+    >>> cox_model_tests(NS(likelihood_ratio=t, wald=t, score=t, concordance=0.5998))
+    'likelihood ratio chi-square 10.72, 3 df, p=0.013; Wald 10.72, 3 df, p=0.013; score (log-rank) 10.72, 3 df, p=0.013; concordance 0.60'
+    """
+    def test(t):
+        return f"{round_half_up(t.statistic, digits)}, {t.df} df, {p_value(t.p)}"
+
+    concordance = NOT_ESTIMABLE if model.concordance is None else round_half_up(model.concordance, digits)
+    return (f"likelihood ratio chi-square {test(model.likelihood_ratio)}; Wald {test(model.wald)}; "
+            f"score (log-rank) {test(model.score)}; concordance {concordance}")
