@@ -39,6 +39,8 @@ __all__ = [
     "median_range",
     "landmark_comparison",
     "cox_model_tests",
+    "rmst_contrast",
+    "survival_difference",
     "NOT_REACHED",
     "NOT_ESTIMABLE",
 ]
@@ -652,3 +654,48 @@ def cox_model_tests(model, digits: int = 2) -> str:
     concordance = NOT_ESTIMABLE if model.concordance is None else round_half_up(model.concordance, digits)
     return (f"likelihood ratio chi-square {test(model.likelihood_ratio)}; Wald {test(model.wald)}; "
             f"score (log-rank) {test(model.score)}; concordance {concordance}")
+
+
+def rmst_contrast(contrast, unit: str = "months", digits: int = 1) -> str:
+    """An RMST difference and ratio (times in days) as ``rmst2`` reports them; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> c = NS(difference=289.76, difference_lower=114.26, difference_upper=465.25, difference_p=0.0012,
+    ...        ratio=1.921, ratio_lower=1.182, ratio_upper=3.124, ratio_p=0.0084, conf_level=0.95)
+    >>> rmst_contrast(c)
+    'difference 9.5 months (95% CI: 3.8-15.3), p=0.001; ratio 1.92 (95% CI: 1.18-3.12), p=0.008'
+    """
+    if contrast is None:
+        return NOT_ESTIMABLE
+    per_unit = {"days": 1.0, "months": DAYS_PER_MONTH, "years": 365.25}[unit]
+
+    def t(days):
+        return round_half_up(days / per_unit, digits)
+
+    level = _conf_label(contrast.conf_level)
+    return (f"difference {t(contrast.difference)} {unit} ({level} CI: {t(contrast.difference_lower)}-"
+            f"{t(contrast.difference_upper)}), {p_value(contrast.difference_p)}; ratio "
+            f"{round_half_up(contrast.ratio, 2)} ({level} CI: {round_half_up(contrast.ratio_lower, 2)}-"
+            f"{round_half_up(contrast.ratio_upper, 2)}), {p_value(contrast.ratio_p)}")
+
+
+def survival_difference(difference, digits: int = 1) -> str:
+    """A difference of survival at a fixed time in percentage points, with CI and test; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> survival_difference(NS(difference=-0.179, lower=-0.567, upper=0.209, p=0.365, conf_level=0.95,
+    ...                        conf_type="linear"))
+    'difference -17.9 percentage points (95% CI: -56.7 to 20.9), p=0.365 (z test, linear scale)'
+    """
+    if difference is None:
+        return NOT_ESTIMABLE
+    def points(x):
+        return _round(_decimal(x) * 100, digits)
+
+    return (f"difference {points(difference.difference)} percentage points ({_conf_label(difference.conf_level)} "
+            f"CI: {points(difference.lower)} to {points(difference.upper)}), {p_value(difference.p)} "
+            f"(z test, {difference.conf_type} scale)")

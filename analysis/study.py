@@ -37,6 +37,14 @@ from analysis.survival import (
     log_rank,
     median_follow_up,
 )
+from analysis.survival_contrasts import (
+    RestrictedMean,
+    RestrictedMeanContrast,
+    SurvivalDifference,
+    restricted_mean,
+    rmst_contrast,
+    survival_difference,
+)
 
 NO_EVENTS = "no events"
 NOT_ESTIMABLE = "not estimable"
@@ -201,6 +209,16 @@ class LandmarkResult:
     @property
     def time_dependent_ratio(self) -> HazardRatio | None:
         return self.time_dependent.terms[0] if self.time_dependent is not None else None
+
+
+@dataclass(frozen=True)
+class RestrictedMeanResult:
+    """RMST to ``horizon`` per level (None: not estimable) and each level against ``reference``."""
+
+    horizon: Landmark
+    reference: str
+    means: dict[str, RestrictedMean | None]
+    contrasts: dict[str, RestrictedMeanContrast | None]
 
 
 @dataclass(frozen=True)
@@ -430,6 +448,39 @@ class Study:
     def comparisons(self) -> _Lazy:
         """Results by comparison name, each computed when first asked for."""
         return _Lazy(self.comparison, self.settings.comparisons, "comparison")
+
+    # -- restricted mean survival time and fixed-time comparisons -------------
+
+    def _restricted_mean(self, name: str) -> RestrictedMeanResult:
+        spec = self.settings.comparisons[name]
+        if spec.rmst is None:
+            raise KeyError(f"comparison {name!r} declares no rmst horizon (study.yml: comparisons.{name}.rmst)")
+        comparison = self.comparisons[name]
+        means = {g.level: restricted_mean(g.curve, spec.rmst.days) if g.curve is not None else None
+                 for g in comparison.groups}
+        reference = means[comparison.reference]
+        contrasts = {level: rmst_contrast(mean, reference) if mean is not None and reference is not None else None
+                     for level, mean in means.items() if level != comparison.reference}
+        return RestrictedMeanResult(spec.rmst, comparison.reference, means, contrasts)
+
+    @cached_property
+    def restricted_means(self) -> _Lazy:
+        """RMST per group and against the reference, by comparison name (comparisons that declare ``rmst``)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.rmst is not None}
+        return _Lazy(self._restricted_mean, declared, "rmst comparison")
+
+    def _survival_difference(self, name: str) -> dict[str, SurvivalDifference | None]:
+        comparison = self.comparisons[name]
+        reference = comparison.group(comparison.reference).at_landmark
+        return {g.level: (survival_difference(g.at_landmark, reference)
+                          if g.at_landmark is not None and reference is not None else None)
+                for g in comparison.groups if g.level != comparison.reference}
+
+    @cached_property
+    def survival_differences(self) -> _Lazy:
+        """Survival at the endpoint's landmark, each level against the reference (comparisons with ``fixed_time``)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fixed_time}
+        return _Lazy(self._survival_difference, declared, "fixed-time comparison")
 
     # -- landmark analyses ---------------------------------------------------
 

@@ -142,7 +142,7 @@ def test_methods_are_declared_and_checked(tmp_path):
     spec = settings.comparisons["mrd_negative_remission"]
     assert spec.landmark.text == "60 days"
     bad = tmp_path / "study.yml"
-    bad.write_text(text.replace("      landmark: 60 days\n", "      landmark: 60 days\n      rmst: soon\n"))
+    bad.write_text(text.replace("      rmst: 2 years\n", "      rmst: soon\n"))
     with pytest.raises(StudySettingsError, match="comparisons.mrd_negative_remission.rmst must be a time"):
         load_study(bad)
 
@@ -169,3 +169,67 @@ def test_time_dependent_model_with_a_date_column(tmp_path):
     else:
         assert math.isclose(result.time_dependent_ratio.hazard_ratio, direct.terms[0].hazard_ratio, rel_tol=1e-12)
         assert np.isfinite(result.time_dependent.score.statistic)
+
+
+# ------------------------------------- restricted mean survival, fixed time ---
+
+from analysis.survival import KaplanMeier  # noqa: E402
+from analysis.survival_contrasts import restricted_mean, rmst_contrast, survival_difference  # noqa: E402
+
+CONF_TYPE = {"plain": "linear", "log": "log", "log-log": "log-log", "logit": "logit", "arcsin": "arcsin"}
+
+
+def groups_of(want, conf_type="linear"):
+    d = pd.read_csv(REFERENCE_DIR / "data" / f"{want['name']}.csv")
+    column, reference = d[want["group_column"]], want["reference"]
+    is_reference = column.astype(str) == str(reference)
+    fit = [KaplanMeier(conf_type=conf_type).fit(d.loc[m, "time"], d.loc[m, "status"]) for m in (~is_reference, is_reference)]
+    return fit
+
+
+def assert_rmst(means, contrast, want):
+    levels = [str(v) for v in as_list(want["levels"])]
+    reference = str(want["reference"])
+    for level, rmean, se in zip(levels, as_list(want["rmean"]), as_list(want["se"])):
+        got = means[level == reference]
+        assert_close(got.estimate, rmean, f"RMST {level}")
+        assert_close(got.se, se, f"SE(RMST) {level}")
+    for fields, key in (((contrast.difference, contrast.difference_lower, contrast.difference_upper,
+                          contrast.difference_p), "difference"),
+                        ((contrast.ratio, contrast.ratio_lower, contrast.ratio_upper, contrast.ratio_p), "ratio")):
+        for got, expected in zip(fields, want[key]):
+            assert_close(got, expected, key)
+
+
+@pytest.mark.parametrize("want", REFERENCE["rmst"], ids=lambda w: w["name"])
+def test_rmst_equals_survfit_rmean_and_rmst2(want):
+    group, reference = groups_of(want)
+    means = [restricted_mean(group, want["tau"]), restricted_mean(reference, want["tau"])]
+    assert_rmst(means, rmst_contrast(*means), want)
+
+
+@pytest.mark.parametrize("want", REFERENCE["fixed_time"], ids=lambda w: w["conf_type"])
+def test_fixed_time_difference_equals_r(want):
+    group, reference = groups_of(want, CONF_TYPE[want["conf_type"]])
+    got = survival_difference(group.at(want["time"]), reference.at(want["time"]))
+    for field in ("difference", "lower", "upper", "statistic", "p"):
+        assert_close(getattr(got, field), want[field], field)
+
+
+def test_rmst_and_fixed_time_of_the_example_cohort(landmark):
+    _, want = landmark
+    study = Study(ROOT / "study.yml")
+    result = study.restricted_means["mrd_negative_remission"]
+    assert_rmst([result.means["yes"], result.means["no"]], result.contrasts["yes"], want["rmst"])
+    got = study.survival_differences["prior_blinatumomab"]["yes"]
+    for field in ("difference", "lower", "upper", "statistic", "p"):
+        assert_close(getattr(got, field), want["fixed_time"][field], field)
+
+
+def test_rmst_beyond_follow_up_and_differences_without_se_say_so():
+    km = KaplanMeier().fit([1, 2, 3], [1, 0, 0])
+    assert restricted_mean(km, 10).estimate is None
+    assert rmst_contrast(restricted_mean(km, 10), restricted_mean(km, 10)) is None
+    zero = KaplanMeier().fit([1, 2], [1, 1])
+    assert restricted_mean(zero, 10).estimate == pytest.approx(1.5)
+    assert survival_difference(zero.at(2.5), km.at(2.5)) is None

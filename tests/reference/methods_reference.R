@@ -61,6 +61,58 @@ for (ties in c("efron", "breslow")) {
     c("female", "ecog=1", "ecog=2+", "age"))
 }
 
+# ------------------------------- restricted mean survival time, fixed time ---
+# RMST per group: print(survfit, rmean = tau), i.e. summary(survfit, rmean = tau)$table
+# (survRM2 is not installed). Between groups as survRM2::rmst2 (Uno et al.,
+# J Clin Oncol 2014; rmst2's source, "unadjusted" branch):
+#   difference  d = rmst1 - rmst0,  se(d) = sqrt(se1^2 + se0^2),  d -/+ z se(d),  p = 2 pnorm(-|d / se(d)|)
+#   ratio       r = log(rmst1 / rmst0),  se(r) = sqrt(se1^2 / rmst1^2 + se0^2 / rmst0^2),  exp(r -/+ z se(r))
+gehan_df <- read.csv(file.path(data_dir, "gehan.csv"))
+rmst_entry <- function(name, d, group_col, reference, tau) {
+  d$g <- d[[group_col]]
+  fit <- survfit(Surv(time, status) ~ g, data = d)
+  table <- summary(fit, rmean = tau)$table
+  levels <- sub("^g=", "", rownames(table))
+  z <- qnorm(0.975)
+  one <- table[levels != reference, ]
+  zero <- table[levels == reference, ]
+  rm1 <- unname(one["rmean"]); se1 <- unname(one["se(rmean)"])
+  rm0 <- unname(zero["rmean"]); se0 <- unname(zero["se(rmean)"])
+  d_se <- sqrt(se1^2 + se0^2)
+  r <- log(rm1 / rm0); r_se <- sqrt(se1^2 / rm1^2 + se0^2 / rm0^2)
+  list(name = name, group_column = group_col, reference = reference, tau = tau,
+       levels = levels, rmean = unname(table[, "rmean"]), se = unname(table[, "se(rmean)"]),
+       difference = c(rm1 - rm0, rm1 - rm0 - z * d_se, rm1 - rm0 + z * d_se, 2 * pnorm(-abs((rm1 - rm0) / d_se))),
+       ratio = c(exp(r), exp(r - z * r_se), exp(r + z * r_se), 2 * pnorm(-abs(r / r_se))))
+}
+# Fixed time (Klein et al., Stat Med 2007): S1 - S0 with the linear CI from the
+# Greenwood SEs of summary(survfit, times = t), and z = (g(S1) - g(S0)) / sqrt(v1 + v0)
+# on the CI transform g with v the delta-method variance from e = se(log S) = se(S) / S:
+#   plain: S, sd S e;  log: log S, e;  log-log: log(-log S), e / |log S|;
+#   logit: log(S / (1 - S)), e / (1 - S);  arcsin: asin(sqrt(S)), e / 2 * sqrt(S / (1 - S)).
+fixed_entry <- function(name, d, group_col, reference, t, conf_type) {
+  g <- list(plain = function(s, e) c(s, s * e), log = function(s, e) c(log(s), e),
+            "log-log" = function(s, e) c(log(-log(s)), e / abs(log(s))),
+            logit = function(s, e) c(log(s / (1 - s)), e / (1 - s)),
+            arcsin = function(s, e) c(asin(sqrt(s)), 0.5 * e * sqrt(s / (1 - s))))[[conf_type]]
+  at <- function(rows) summary(survfit(Surv(time, status) ~ 1, data = rows, conf.type = conf_type), times = t)
+  one <- at(d[d[[group_col]] != reference, ])
+  zero <- at(d[d[[group_col]] == reference, ])
+  # summary.survfit's std.err is the SE of S; std.err / S that of log S.
+  se1 <- one$std.err; se0 <- zero$std.err
+  diff <- one$surv - zero$surv
+  z <- qnorm(0.975)
+  g1 <- g(one$surv, se1 / one$surv); g0 <- g(zero$surv, se0 / zero$surv)
+  statistic <- (g1[1] - g0[1]) / sqrt(g1[2]^2 + g0[2]^2)
+  list(name = name, group_column = group_col, reference = reference, time = t, conf_type = conf_type,
+       difference = diff, lower = diff - z * sqrt(se1^2 + se0^2), upper = diff + z * sqrt(se1^2 + se0^2),
+       statistic = statistic, p = 2 * pnorm(-abs(statistic)))
+}
+rmst <- list(rmst_entry("gehan", gehan_df, "treat", "control", 20),
+             rmst_entry("lung", lung_df, "sex", 1, 500))
+fixed <- lapply(c("plain", "log", "log-log", "logit", "arcsin"),
+                function(ct) fixed_entry("gehan", gehan_df, "treat", "control", 10, ct))
+
 # ------------------------------------------ landmark on the example cohort ---
 # Overall survival as survival_reference.R derives it; response known at the
 # landmark (study.yml: comparisons.mrd_negative_remission.landmark).
@@ -101,14 +153,18 @@ if (file.exists(cohort_path)) {
     logrank_p = survdiff(Surv(time, status) ~ group, data = lm)$pvalue,
     cox = model_entry("landmark", lm_cox, "yes"),
     time_dependent = model_entry("time_dependent", td_cox, "response_td"),
-    time_dependent_rows = nrow(td))
+    time_dependent_rows = nrow(td),
+    # From the first dose: RMST to 2 years by response, 2-year OS by prior blinatumomab.
+    rmst = rmst_entry("example", transform(os, group = ifelse(responder == 1, "yes", "no")), "group", "no", horizon),
+    fixed_time = fixed_entry("example", transform(os, group = ifelse(cohort$prior_blinatumomab == "yes", "yes", "no")),
+                             "group", "no", horizon, "plain"))
 }
 
 reference <- list(
   generated_by = "tests/reference/methods_reference.R",
   r_version = R.version.string,
   survival_version = as.character(packageVersion("survival")),
-  models = models, landmark = landmark)
+  models = models, rmst = rmst, fixed_time = fixed, landmark = landmark)
 write_json(reference, file.path(out_dir, "methods_reference.json"),
            auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = TRUE)
 cat("wrote", file.path(out_dir, "methods_reference.json"), "\n")
