@@ -180,10 +180,8 @@ class ComparisonSpec:
     known_from: str | None = None
     # restricted mean survival time to this horizon, per group and between groups;
     rmst: Landmark | None = None
-    # survival at the endpoint's landmark compared between two groups;
+    # and survival at the endpoint's landmark compared between two groups.
     fixed_time: bool = False
-    # Fine-Gray subdistribution hazard ratios (competing-risk endpoints).
-    subdistribution_hazard_ratios: bool = False
 
 
 @dataclass(frozen=True)
@@ -472,7 +470,7 @@ def _endpoint(study: _Block, name: str, default_landmark: float | None) -> Endpo
 def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> ComparisonSpec:
     block = study.child(f"comparisons.{name}", study.mapping("comparisons")[name])
     block.allow("endpoint", "by", "levels", "reference", "strata", "hazard_ratios", "landmark", "known_from",
-                "rmst", "fixed_time", "subdistribution_hazard_ratios")
+                "rmst", "fixed_time")
     endpoint = block.text("endpoint", required=True)
     if endpoint not in endpoints:
         raise block.error("endpoint", f"{endpoint!r} is not a declared endpoint ({', '.join(endpoints) or 'none'})")
@@ -490,22 +488,19 @@ def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> 
 
 
 def _comparison_methods(block: _Block, endpoints: Mapping[str, Endpoint]) -> dict:
-    """The optional methods of a comparison: landmark, known_from, rmst, fixed_time, subdistribution_hazard_ratios."""
+    """The optional methods of a comparison: landmark, known_from, rmst, fixed_time."""
     endpoint = endpoints[block.text("endpoint")]
     methods = dict(
         landmark=_landmark(block, "landmark", block.get("landmark")) if block.get("landmark") is not None else None,
         known_from=block.text("known_from"),
         rmst=_landmark(block, "rmst", block.get("rmst")) if block.get("rmst") is not None else None,
         fixed_time=block.flag("fixed_time", False),
-        subdistribution_hazard_ratios=block.flag("subdistribution_hazard_ratios", False),
     )
     if methods["known_from"] is not None and methods["landmark"] is None:
         raise block.error("known_from", "needs a landmark: the time-dependent model goes with the landmark analysis")
     survival_only = [key for key in ("landmark", "rmst", "fixed_time") if methods[key]]
     if endpoint.has_competing_events and survival_only:
         raise block.error(survival_only[0], f"is for survival endpoints; {endpoint.name!r} has competing events")
-    if methods["subdistribution_hazard_ratios"] and not endpoint.has_competing_events:
-        raise block.error("subdistribution_hazard_ratios", f"needs competing events; {endpoint.name!r} has none")
     return methods
 
 

@@ -482,6 +482,45 @@ class Study:
         declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fixed_time}
         return _Lazy(self._survival_difference, declared, "fixed-time comparison")
 
+    # -- multivariable Cox models ------------------------------------------
+
+    def model_covariates(self, name: str) -> pd.DataFrame:
+        """The design of a declared model: numbers as they are, yes/no as 1/0, a category as one
+        indicator per level against its reference (``references``, else the dictionary's first level)."""
+        spec = self.settings.models[name]
+        columns = {}
+        for covariate in spec.covariates:
+            is_column = covariate in self.dictionary.names and covariate not in self.settings.definitions
+            kind = self.dictionary.column(covariate).type if is_column else "boolean"
+            if kind in ("integer", "float"):
+                columns[covariate] = pd.to_numeric(self.cohort[covariate], errors="coerce")
+            elif kind == "category":
+                codes, labels = self.levels(covariate)
+                reference = spec.references.get(covariate, list(labels)[0])
+                for level in labels:
+                    if level != reference and (codes == level).any():
+                        columns[f"{covariate}={level}"] = (codes == level).astype(float).where(codes.notna())
+            else:
+                values = self.flag(covariate) if not is_column else self.cohort[covariate]
+                columns[covariate] = values.astype("float")
+        return pd.DataFrame(columns, index=self.cohort.index)
+
+    def _model(self, name: str) -> tuple[CoxModel | None, str | None]:
+        spec = self.settings.models[name]
+        data = self.endpoint_data(spec.endpoint)
+        design = self.model_covariates(name).loc[data.patient_id.index]
+        complete = design.notna().all(axis=1).to_numpy()  # complete cases, as R's na.omit
+        try:
+            return fit_cox(design[complete].reset_index(drop=True), data.time_days[complete],
+                           data.event[complete], ties=spec.ties, conf_level=self.settings.conf_level), None
+        except ValueError as error:
+            return None, str(error).removeprefix("Cox model: ")
+
+    @cached_property
+    def models(self) -> _Lazy:
+        """Multivariable Cox models by name: (CoxModel, None) or (None, why not) in words."""
+        return _Lazy(self._model, self.settings.models, "model")
+
     # -- landmark analyses ---------------------------------------------------
 
     def _landmark(self, name: str) -> LandmarkResult:

@@ -150,9 +150,9 @@ def test_methods_are_declared_and_checked(tmp_path):
 def test_time_dependent_model_with_a_date_column(tmp_path):
     """known_from: the covariate switches on at a recorded date (here HSCT after InO)."""
     text = (ROOT / "study.yml").read_text().replace(
-        "  # Binary outcomes:",
-        "    transplant:\n      endpoint: overall_survival\n      by: hsct_after_ino\n      landmark: 100 days\n"
-        "      known_from: hsct_date\n\n  # Binary outcomes:")
+        "  comparisons:\n",
+        "  comparisons:\n    transplant:\n      endpoint: overall_survival\n      by: hsct_after_ino\n"
+        "      landmark: 100 days\n      known_from: hsct_date\n")
     (tmp_path / "study.yml").write_text(text)
     for name in ("data", "templates"):
         if (ROOT / name).exists():
@@ -233,3 +233,20 @@ def test_rmst_beyond_follow_up_and_differences_without_se_say_so():
     zero = KaplanMeier().fit([1, 2], [1, 1])
     assert restricted_mean(zero, 10).estimate == pytest.approx(1.5)
     assert survival_difference(zero.at(2.5), km.at(2.5)) is None
+
+
+def test_multivariable_model_of_the_example_cohort_equals_coxph(landmark):
+    _, want = landmark
+    study = Study(ROOT / "study.yml")
+    model, note = study.models["overall_survival_adjusted"]
+    assert note is None
+    assert_model(model, want["model"])
+
+
+def test_a_monotone_model_says_so_in_words(tmp_path):
+    text = (ROOT / "study.yml").read_text().replace("[prior_blinatumomab, sex, age_years]",
+                                                    "[prior_blinatumomab, blasts_over_5]")
+    (tmp_path / "study.yml").write_text(text)
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    model, note = Study(tmp_path / "study.yml").models["overall_survival_adjusted"]
+    assert model is None and "not estimable" in note

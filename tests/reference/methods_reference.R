@@ -154,6 +154,12 @@ if (file.exists(cohort_path)) {
     cox = model_entry("landmark", lm_cox, "yes"),
     time_dependent = model_entry("time_dependent", td_cox, "response_td"),
     time_dependent_rows = nrow(td),
+    # study.yml's models.overall_survival_adjusted: sex against the dictionary's first level (female).
+    model = model_entry("adjusted", coxph(Surv(time, status) ~ blina + sex + age,
+                                          data = transform(os, blina = as.integer(cohort$prior_blinatumomab == "yes"),
+                                                           sex = factor(cohort$sex, levels = c("female", "male")),
+                                                           age = cohort$age_years)),
+                        c("prior_blinatumomab", "sex=male", "age_years")),
     # From the first dose: RMST to 2 years by response, 2-year OS by prior blinatumomab.
     rmst = rmst_entry("example", transform(os, group = ifelse(responder == 1, "yes", "no")), "group", "no", horizon),
     fixed_time = fixed_entry("example", transform(os, group = ifelse(cohort$prior_blinatumomab == "yes", "yes", "no")),
