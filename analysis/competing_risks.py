@@ -14,7 +14,8 @@ estimators follow R's cmprsk 2.2-11 (``cuminc``, ``timepoints``) step by step:
 * the confidence interval, which cmprsk does not report, is the customary
   log(-log) interval :math:`F^{\exp(\pm z \sqrt{V} / (F \log F))}`; it stays
   inside (0, 1). Where :math:`F` is 0 or 1 the transform is undefined and the
-  interval collapses to the estimate;
+  interval is not estimable (None), as R's multi-state ``survfit`` gives NA
+  limits at zero incidence;
 * Gray's test (rho = 0) is cmprsk's ``crstm``: score statistic
   :math:`s^T V^{-1} s` over the first k-1 groups, chi-square with k-1 df.
 
@@ -54,7 +55,7 @@ class IncidenceEstimate:
         Time at which the step function is read (same unit as the durations).
     estimate, variance, lower, upper : float or None
         Incidence (a fraction), its cmprsk variance and the log(-log) CI;
-        None when not estimable.
+        None when not estimable (the CI also where the incidence is 0 or 1).
     conf_level : float
         Confidence level of the interval.
     n : int
@@ -93,7 +94,7 @@ class GrayTestResult:
     p : float
         Upper-tail chi-square p-value.
     groups : tuple of str
-        Group labels in sorted order (R's factor levels).
+        Group labels: a pandas Categorical's category order, else sorted (R's factor levels).
     event_of_interest : int
         Event code whose incidence is compared.
     method : str
@@ -145,14 +146,22 @@ def _tie_factor(tied: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
 
 
 def _loglog_interval(estimate: np.ndarray, variance: np.ndarray, conf_level: float):
-    """log(-log) confidence limits; collapse to the estimate where it is 0 or 1."""
+    """log(-log) confidence limits; NaN (not estimable) where the estimate is 0 or 1.
+
+    There the transform is undefined; R's multi-state ``survfit`` likewise
+    gives NA limits where the incidence is 0.
+    """
     z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
     inside = (estimate > 0.0) & (estimate < 1.0)
     safe = np.where(inside, estimate, 0.5)
     power = np.exp(z * np.sqrt(variance) / (safe * np.log(safe)))
-    lower = np.where(inside, safe ** (1.0 / power), estimate)
-    upper = np.where(inside, safe**power, estimate)
+    lower = np.where(inside, safe ** (1.0 / power), np.nan)
+    upper = np.where(inside, safe**power, np.nan)
     return lower, upper
+
+
+def _limit(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 class CumulativeIncidence:
@@ -313,14 +322,14 @@ class CumulativeIncidence:
             )
         if row < 0:
             return IncidenceEstimate(
-                estimate=0.0, variance=0.0, lower=0.0, upper=0.0,
+                estimate=0.0, variance=0.0, lower=None, upper=None,
                 events=0, competing_events=0, estimable=True, **common,
             )
         return IncidenceEstimate(
             estimate=float(table["incidence"].iloc[row]),
             variance=float(table["variance"].iloc[row]),
-            lower=float(table["lower"].iloc[row]),
-            upper=float(table["upper"].iloc[row]),
+            lower=_limit(table["lower"].iloc[row]),
+            upper=_limit(table["upper"].iloc[row]),
             events=int(table["n_event"].iloc[: row + 1].sum()),
             competing_events=int(table["n_competing"].iloc[: row + 1].sum()),
             estimable=True,
@@ -362,7 +371,10 @@ def gray_test(durations, event_codes, groups, event_of_interest: int = 1) -> Gra
     True
     """
     time, codes = _validated(durations, event_codes, event_of_interest)
-    group_values = pd.Series(groups).to_numpy()
+    if not np.any(codes == event_of_interest):
+        raise ValueError(f"Gray's test is not computable: no event of interest (code {event_of_interest})")
+    series = groups if isinstance(groups, pd.Series) else pd.Series(groups)
+    group_values = series.to_numpy()
     if group_values.size != time.size:
         raise ValueError(
             f"groups ({group_values.size} values) and durations ({time.size} values) "
@@ -371,7 +383,13 @@ def gray_test(durations, event_codes, groups, event_of_interest: int = 1) -> Gra
     if pd.isna(group_values).any():
         positions = np.flatnonzero(pd.isna(group_values))[:5].tolist()
         raise ValueError(f"groups must not be missing; missing at positions {positions}")
-    levels, group = np.unique(group_values, return_inverse=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # The categories' order (the dictionary's), unused ones dropped.
+        present = set(series.unique())
+        levels = np.array([c for c in series.cat.categories if c in present], dtype=object)
+        group = pd.Categorical(series, categories=list(levels)).codes.astype(np.int64)
+    else:
+        levels, group = np.unique(group_values, return_inverse=True)
     k = levels.size
     if k < 2:
         raise ValueError(f"Gray's test needs at least two groups, got {k}")

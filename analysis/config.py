@@ -11,6 +11,7 @@ and the study's declarations in its own words:
   as a time column and a status column;
 * ``comparisons``: an endpoint compared across the levels of a variable;
 * ``proportions``: a binary outcome counted among a population;
+* ``models``: multivariable Cox models (an endpoint and its covariates);
 * ``characteristics`` and ``outcomes``: the rows of Table 1 and Table 2;
 * ``death``, ``entry_date``: what the date-order checks derive their rules from;
 * ``checks``: the study's own cross-column rules, as Great Expectations
@@ -42,6 +43,7 @@ __all__ = [
     "Endpoint",
     "EventSource",
     "Landmark",
+    "ModelSpec",
     "OutcomeRow",
     "ProportionSpec",
     "StatusSource",
@@ -170,6 +172,28 @@ class ComparisonSpec:
     reference: str | None
     strata: str | None = None
     hazard_ratios: bool = True
+    # Methods a reviewer asks for, each optional (issue 16):
+    # a landmark analysis from this time (patients alive then, time from it),
+    # with a time-dependent Cox model whose covariate switches on at the date
+    # in ``known_from`` (or at the landmark when no date is recorded);
+    landmark: Landmark | None = None
+    known_from: str | None = None
+    # restricted mean survival time to this horizon, per group and between groups;
+    rmst: Landmark | None = None
+    # and survival at the endpoint's landmark compared between two groups.
+    fixed_time: bool = False
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A multivariable Cox model: an endpoint and its covariates (categories against their reference level)."""
+
+    name: str
+    endpoint: str
+    covariates: tuple[str, ...]
+    # Covariate -> reference level; default: "no" for yes/no, else the dictionary's first category.
+    references: Mapping[str, str] = field(default_factory=dict)
+    ties: str = "efron"
 
 
 @dataclass(frozen=True)
@@ -249,6 +273,7 @@ class StudySettings:
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     comparisons: Mapping[str, ComparisonSpec] = field(default_factory=dict)
     proportions: Mapping[str, ProportionSpec] = field(default_factory=dict)
+    models: Mapping[str, ModelSpec] = field(default_factory=dict)
     outcomes: tuple[OutcomeRow, ...] = ()
     death: Death | None = None
     checks: tuple[CheckRule, ...] = ()
@@ -444,7 +469,8 @@ def _endpoint(study: _Block, name: str, default_landmark: float | None) -> Endpo
 
 def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> ComparisonSpec:
     block = study.child(f"comparisons.{name}", study.mapping("comparisons")[name])
-    block.allow("endpoint", "by", "levels", "reference", "strata", "hazard_ratios")
+    block.allow("endpoint", "by", "levels", "reference", "strata", "hazard_ratios", "landmark", "known_from",
+                "rmst", "fixed_time")
     endpoint = block.text("endpoint", required=True)
     if endpoint not in endpoints:
         raise block.error("endpoint", f"{endpoint!r} is not a declared endpoint ({', '.join(endpoints) or 'none'})")
@@ -458,7 +484,45 @@ def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> 
         raise block.error("reference", f"{reference!r} is not one of the levels {list(levels)}")
     return ComparisonSpec(name=name, endpoint=endpoint, by=block.text("by", required=True), levels=levels,
                           reference=reference, strata=block.text("strata"),
-                          hazard_ratios=block.flag("hazard_ratios", True))
+                          hazard_ratios=block.flag("hazard_ratios", True), **_comparison_methods(block, endpoints))
+
+
+def _comparison_methods(block: _Block, endpoints: Mapping[str, Endpoint]) -> dict:
+    """The optional methods of a comparison: landmark, known_from, rmst, fixed_time."""
+    endpoint = endpoints[block.text("endpoint")]
+    methods = dict(
+        landmark=_landmark(block, "landmark", block.get("landmark")) if block.get("landmark") is not None else None,
+        known_from=block.text("known_from"),
+        rmst=_landmark(block, "rmst", block.get("rmst")) if block.get("rmst") is not None else None,
+        fixed_time=block.flag("fixed_time", False),
+    )
+    if methods["known_from"] is not None and methods["landmark"] is None:
+        raise block.error("known_from", "needs a landmark: the time-dependent model goes with the landmark analysis")
+    survival_only = [key for key in ("landmark", "rmst", "fixed_time") if methods[key]]
+    if endpoint.has_competing_events and survival_only:
+        raise block.error(survival_only[0], f"is for survival endpoints; {endpoint.name!r} has competing events")
+    return methods
+
+
+def _model(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> ModelSpec:
+    block = study.child(f"models.{name}", study.mapping("models")[name])
+    block.allow("endpoint", "covariates", "references", "ties")
+    endpoint = block.text("endpoint", required=True)
+    if endpoint not in endpoints:
+        raise block.error("endpoint", f"{endpoint!r} is not a declared endpoint ({', '.join(endpoints) or 'none'})")
+    if endpoints[endpoint].has_competing_events:
+        raise block.error("endpoint", f"{endpoint!r} has competing events; a Cox model needs a survival endpoint")
+    covariates = [str(c) for c in block.items("covariates")]
+    if not covariates:
+        raise block.error("covariates", "is missing: name at least one column or definition")
+    references = {str(k): _level_code(v) for k, v in block.mapping("references").items()}
+    unknown = sorted(set(references) - set(covariates))
+    if unknown:
+        raise block.error("references", f"{unknown} are not among the covariates {covariates}")
+    ties = block.text("ties", "efron")
+    if ties not in ("efron", "breslow"):
+        raise block.error("ties", f"must be efron or breslow, got {ties!r}")
+    return ModelSpec(name=name, endpoint=endpoint, covariates=tuple(covariates), references=references, ties=ties)
 
 
 def _proportion(study: _Block, name: str) -> ProportionSpec:
@@ -580,6 +644,7 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         raise StudySettingsError(f"{path}: study.cutoff_date is missing (endpoints from dates need the data cut-off)")
     comparisons = {str(name): _comparison(study, name, endpoints) for name in study.mapping("comparisons")}
     proportions = {str(name): _proportion(study, name) for name in study.mapping("proportions")}
+    models = {str(name): _model(study, name, endpoints) for name in study.mapping("models")}
     declared = {"endpoints": endpoints, "comparisons": comparisons, "proportions": proportions}
     outcomes = tuple(_outcome(study, i, row, declared) for i, row in enumerate(study.items("outcomes")))
 
@@ -621,6 +686,7 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         endpoints=endpoints,
         comparisons=comparisons,
         proportions=proportions,
+        models=models,
         outcomes=outcomes,
         death=death,
         extra=extra,
@@ -710,11 +776,19 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         key = f"comparisons.{name}"
         variable(f"{key}.by", comparison.by, "boolean", "category")
         variable(f"{key}.strata", comparison.strata, "boolean", "category")
+        column(f"{key}.known_from", comparison.known_from, "date")
         if comparison.by in columns and columns[comparison.by].type == "category":
             codes = list(columns[comparison.by].values)
             for level in list(comparison.levels or ()) + [comparison.reference]:
                 if level is not None and level not in codes:
                     raise settings.error(key, f"level {level!r} is not a code of column {comparison.by!r} ({codes})")
+    for name, model in settings.models.items():
+        for covariate in model.covariates:
+            variable(f"models.{name}.covariates", covariate)
+        for covariate, level in model.references.items():
+            if covariate in columns and columns[covariate].type == "category" and level not in columns[covariate].values:
+                raise settings.error(f"models.{name}.references", f"level {level!r} is not a code of column "
+                                     f"{covariate!r} ({list(columns[covariate].values)})")
     for name, spec in settings.proportions.items():
         variable(f"proportions.{name}.count", spec.count, "boolean")
         variable(f"proportions.{name}.among", spec.among, "boolean")

@@ -37,6 +37,10 @@ __all__ = [
     "days_to_months",
     "months",
     "median_range",
+    "landmark_comparison",
+    "cox_model_tests",
+    "rmst_contrast",
+    "survival_difference",
     "NOT_REACHED",
     "NOT_ESTIMABLE",
 ]
@@ -587,3 +591,111 @@ def synthetic_data_note(file_name: str) -> str:
         f"> **Synthetic data.** This report was computed from `{file_name}`, the bundled synthetic "
         "example cohort: its numbers illustrate the pipeline and are not study results.\n"
     )
+
+
+def landmark_comparison(landmark, endpoint: str = "OS", digits: int = 1) -> str:
+    """A landmark analysis in one sentence: who is in it, each group's estimate, the test and the hazard ratios.
+
+    Parameters
+    ----------
+    landmark : object like :class:`analysis.study.LandmarkResult`
+        ``at`` (a Landmark), ``excluded``, ``excluded_events``, ``comparison``
+        (groups with ``label``, ``n`` and ``at_landmark``; ``test``, ``note``,
+        ``landmark``), ``hazard_ratio``, ``time_dependent_ratio`` and
+        ``time_dependent_note``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> est = NS(estimate=0.5, lower=0.2, upper=0.8, conf_level=0.95)
+    >>> hr = NS(hazard_ratio=0.43, lower=0.15, upper=1.25, conf_level=0.95, p=0.12)
+    >>> lm = NS(at=NS(text="60 days"), excluded=2, excluded_events=2, hazard_ratio=hr,
+    ...         comparison=NS(groups=(NS(label="Responders", n=13, at_landmark=est),), test=NS(p=0.11),
+    ...                       note=None, test_short="Log-rank", landmark=NS(adjective="2-year")),
+    ...         time_dependent_ratio=hr, time_dependent_note=None)
+    >>> print(landmark_comparison(lm))
+    Landmark analysis at 60 days (the 2 patients who had died or were censored before it excluded, 2 of them died): 2-year OS from the landmark, responders (n=13) 50.0% (95% CI: 20.0-80.0%); log-rank p=0.110; hazard ratio 0.43 (95% CI: 0.15-1.25), p=0.120. Time-dependent Cox model over all patients: hazard ratio 0.43 (95% CI: 0.15-1.25), p=0.120.
+    """
+    comparison = landmark.comparison
+    adjective = comparison.landmark.adjective if comparison.landmark is not None else ""
+    groups = ", ".join(
+        f"{group.label.lower()} (n={group.n}) "
+        f"{estimate_ci(group.at_landmark, digits=digits) if group.at_landmark is not None else NOT_ESTIMABLE}"
+        for group in comparison.groups
+    )
+    died = landmark.excluded_events
+    text = (f"Landmark analysis at {landmark.at.text} (the {landmark.excluded} "
+            f"{'patient who' if landmark.excluded == 1 else 'patients who'} had died or were censored before it "
+            f"excluded, {died} of them died): {adjective} {endpoint} from the landmark, {groups}; "
+            f"{comparison.test_short.lower()} {test_result(comparison.test, comparison.note)}")
+    ratio = landmark.hazard_ratio
+    text += f"; hazard ratio {hazard_ratio(ratio)}" + (f", {p_value(ratio.p)}" if ratio is not None else "") + "."
+    td = landmark.time_dependent_ratio
+    if td is not None:
+        text += f" Time-dependent Cox model over all patients: hazard ratio {hazard_ratio(td)}, {p_value(td.p)}."
+    elif landmark.time_dependent_note:
+        text += f" Time-dependent Cox model: {landmark.time_dependent_note}."
+    return text
+
+
+def cox_model_tests(model, digits: int = 2) -> str:
+    """The whole-model tests and concordance of a Cox model, as ``summary(coxph)`` lists them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> t = NS(statistic=10.7187, df=3, p=0.0133)
+    >>> cox_model_tests(NS(likelihood_ratio=t, wald=t, score=t, concordance=0.5998))
+    'likelihood ratio chi-square 10.72, 3 df, p=0.013; Wald 10.72, 3 df, p=0.013; score (log-rank) 10.72, 3 df, p=0.013; concordance 0.60'
+    """
+    def test(t):
+        return f"{round_half_up(t.statistic, digits)}, {t.df} df, {p_value(t.p)}"
+
+    concordance = NOT_ESTIMABLE if model.concordance is None else round_half_up(model.concordance, digits)
+    return (f"likelihood ratio chi-square {test(model.likelihood_ratio)}; Wald {test(model.wald)}; "
+            f"score (log-rank) {test(model.score)}; concordance {concordance}")
+
+
+def rmst_contrast(contrast, unit: str = "months", digits: int = 1) -> str:
+    """An RMST difference and ratio (times in days) as ``rmst2`` reports them; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> c = NS(difference=289.76, difference_lower=114.26, difference_upper=465.25, difference_p=0.0012,
+    ...        ratio=1.921, ratio_lower=1.182, ratio_upper=3.124, ratio_p=0.0084, conf_level=0.95)
+    >>> rmst_contrast(c)
+    'difference 9.5 months (95% CI: 3.8-15.3), p=0.001; ratio 1.92 (95% CI: 1.18-3.12), p=0.008'
+    """
+    if contrast is None:
+        return NOT_ESTIMABLE
+    per_unit = {"days": 1.0, "months": DAYS_PER_MONTH, "years": 365.25}[unit]
+
+    def t(days):
+        return round_half_up(days / per_unit, digits)
+
+    level = _conf_label(contrast.conf_level)
+    return (f"difference {t(contrast.difference)} {unit} ({level} CI: {t(contrast.difference_lower)}-"
+            f"{t(contrast.difference_upper)}), {p_value(contrast.difference_p)}; ratio "
+            f"{round_half_up(contrast.ratio, 2)} ({level} CI: {round_half_up(contrast.ratio_lower, 2)}-"
+            f"{round_half_up(contrast.ratio_upper, 2)}), {p_value(contrast.ratio_p)}")
+
+
+def survival_difference(difference, digits: int = 1) -> str:
+    """A difference of survival at a fixed time in percentage points, with CI and test; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> survival_difference(NS(difference=-0.179, lower=-0.567, upper=0.209, p=0.365, conf_level=0.95,
+    ...                        conf_type="linear"))
+    'difference -17.9 percentage points (95% CI: -56.7 to 20.9), p=0.365 (z test, linear scale)'
+    """
+    if difference is None:
+        return NOT_ESTIMABLE
+    def points(x):
+        return _round(_decimal(x) * 100, digits)
+
+    return (f"difference {points(difference.difference)} percentage points ({_conf_label(difference.conf_level)} "
+            f"CI: {points(difference.lower)} to {points(difference.upper)}), {p_value(difference.p)} "
+            f"(z test, {difference.conf_type} scale)")

@@ -12,7 +12,7 @@ a study: every column and concept comes from ``study.yml``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import pandas as pd
 from analysis.cohort import load_cohort, load_dictionary
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
 from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
+from analysis.cox import CoxModel, counting_process, fit_cox
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
 from analysis.survival import (
@@ -35,6 +36,14 @@ from analysis.survival import (
     cox_hazard_ratio,
     log_rank,
     median_follow_up,
+)
+from analysis.survival_contrasts import (
+    RestrictedMean,
+    RestrictedMeanContrast,
+    SurvivalDifference,
+    restricted_mean,
+    rmst_contrast,
+    survival_difference,
 )
 
 NO_EVENTS = "no events"
@@ -168,6 +177,48 @@ class ComparisonResult:
         if key == self.reference:
             raise KeyError(f"{key!r} is the reference level of comparison {self.name!r}")
         return self.hazard_ratios.get(key)
+
+
+@dataclass(frozen=True)
+class LandmarkResult:
+    """A comparison among patients still at risk at a landmark, time measured from it.
+
+    For a grouping known only after the origin (a status reached or a treatment given later), the
+    comparison from the origin favours the group that had to survive long
+    enough to join it (guarantee-time bias). ``comparison`` repeats it among
+    the ``comparison.groups``' patients at risk at ``at`` (follow-up >= L),
+    with hazard ratios; ``excluded`` patients had died or were censored
+    before (``excluded_events`` of them died). ``time_dependent`` is the Cox
+    model over all patients with the grouping as a covariate that switches
+    on when it becomes known (None, with ``time_dependent_note`` saying why).
+    """
+
+    comparison: ComparisonResult
+    at: Landmark
+    excluded: int
+    excluded_events: int
+    time_dependent: CoxModel | None
+    time_dependent_note: str | None
+
+    @property
+    def hazard_ratio(self) -> HazardRatio | None:
+        """The landmark Cox hazard ratio of the non-reference level (two levels)."""
+        ratios = list(self.comparison.hazard_ratios.values())
+        return ratios[0] if len(ratios) == 1 else None
+
+    @property
+    def time_dependent_ratio(self) -> HazardRatio | None:
+        return self.time_dependent.terms[0] if self.time_dependent is not None else None
+
+
+@dataclass(frozen=True)
+class RestrictedMeanResult:
+    """RMST to ``horizon`` per level (None: not estimable) and each level against ``reference``."""
+
+    horizon: Landmark
+    reference: str
+    means: dict[str, RestrictedMean | None]
+    contrasts: dict[str, RestrictedMeanContrast | None]
 
 
 @dataclass(frozen=True)
@@ -331,8 +382,10 @@ class Study:
 
     def comparison(self, name: str) -> ComparisonResult:
         spec = self.settings.comparisons[name]
+        return self._compare(spec, self.endpoint_data(spec.endpoint))
+
+    def _compare(self, spec: ComparisonSpec, data: TimeToEventData) -> ComparisonResult:
         endpoint = self.settings.endpoints[spec.endpoint]
-        data = self.endpoint_data(spec.endpoint)
         codes, labels = self.levels(spec.by, spec)
         level = codes.loc[data.patient_id.index]
         groups = []
@@ -366,7 +419,11 @@ class Study:
         if spec.strata is not None:
             strata_codes, _ = self.levels(spec.strata)
             strata = strata_codes.loc[data.patient_id.index][known].astype(str).to_numpy()
-        return log_rank(data.time_days[known], data.event[known], groups, strata=strata), None
+        try:
+            return log_rank(data.time_days[known], data.event[known], groups, strata=strata), None
+        except ValueError:
+            # No variance to test against (e.g. every event at one time): in words.
+            return None, NOT_ESTIMABLE
 
     def _hazard_ratios(self, endpoint, data, level, labels, reference, spec) -> dict[str, HazardRatio | None]:
         if endpoint.has_competing_events or not spec.hazard_ratios:
@@ -391,6 +448,127 @@ class Study:
     def comparisons(self) -> _Lazy:
         """Results by comparison name, each computed when first asked for."""
         return _Lazy(self.comparison, self.settings.comparisons, "comparison")
+
+    # -- restricted mean survival time and fixed-time comparisons -------------
+
+    def _restricted_mean(self, name: str) -> RestrictedMeanResult:
+        spec = self.settings.comparisons[name]
+        if spec.rmst is None:
+            raise KeyError(f"comparison {name!r} declares no rmst horizon (study.yml: comparisons.{name}.rmst)")
+        comparison = self.comparisons[name]
+        means = {g.level: restricted_mean(g.curve, spec.rmst.days) if g.curve is not None else None
+                 for g in comparison.groups}
+        reference = means[comparison.reference]
+        contrasts = {level: rmst_contrast(mean, reference) if mean is not None and reference is not None else None
+                     for level, mean in means.items() if level != comparison.reference}
+        return RestrictedMeanResult(spec.rmst, comparison.reference, means, contrasts)
+
+    @cached_property
+    def restricted_means(self) -> _Lazy:
+        """RMST per group and against the reference, by comparison name (comparisons that declare ``rmst``)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.rmst is not None}
+        return _Lazy(self._restricted_mean, declared, "rmst comparison")
+
+    def _survival_difference(self, name: str) -> dict[str, SurvivalDifference | None]:
+        comparison = self.comparisons[name]
+        reference = comparison.group(comparison.reference).at_landmark
+        return {g.level: (survival_difference(g.at_landmark, reference)
+                          if g.at_landmark is not None and reference is not None else None)
+                for g in comparison.groups if g.level != comparison.reference}
+
+    @cached_property
+    def survival_differences(self) -> _Lazy:
+        """Survival at the endpoint's landmark, each level against the reference (comparisons with ``fixed_time``)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fixed_time}
+        return _Lazy(self._survival_difference, declared, "fixed-time comparison")
+
+    # -- multivariable Cox models ------------------------------------------
+
+    def model_covariates(self, name: str) -> pd.DataFrame:
+        """The design of a declared model: numbers as they are, yes/no as 1/0, a category as one
+        indicator per level against its reference (``references``, else the dictionary's first level)."""
+        spec = self.settings.models[name]
+        columns = {}
+        for covariate in spec.covariates:
+            is_column = covariate in self.dictionary.names and covariate not in self.settings.definitions
+            kind = self.dictionary.column(covariate).type if is_column else "boolean"
+            if kind in ("integer", "float"):
+                columns[covariate] = pd.to_numeric(self.cohort[covariate], errors="coerce")
+            elif kind == "category":
+                codes, labels = self.levels(covariate)
+                reference = spec.references.get(covariate, list(labels)[0])
+                for level in labels:
+                    if level != reference and (codes == level).any():
+                        columns[f"{covariate}={level}"] = (codes == level).astype(float).where(codes.notna())
+            else:
+                values = self.flag(covariate) if not is_column else self.cohort[covariate]
+                columns[covariate] = values.astype("float")
+        return pd.DataFrame(columns, index=self.cohort.index)
+
+    def _model(self, name: str) -> tuple[CoxModel | None, str | None]:
+        spec = self.settings.models[name]
+        data = self.endpoint_data(spec.endpoint)
+        design = self.model_covariates(name).loc[data.patient_id.index]
+        complete = design.notna().all(axis=1).to_numpy()  # complete cases, as R's na.omit
+        try:
+            return fit_cox(design[complete].reset_index(drop=True), data.time_days[complete],
+                           data.event[complete], ties=spec.ties, conf_level=self.settings.conf_level), None
+        except ValueError as error:
+            return None, str(error).removeprefix("Cox model: ")
+
+    @cached_property
+    def models(self) -> _Lazy:
+        """Multivariable Cox models by name: (CoxModel, None) or (None, why not) in words."""
+        return _Lazy(self._model, self.settings.models, "model")
+
+    # -- landmark analyses ---------------------------------------------------
+
+    def _landmark(self, name: str) -> LandmarkResult:
+        spec = self.settings.comparisons[name]
+        if spec.landmark is None:
+            raise KeyError(f"comparison {name!r} declares no landmark (study.yml: comparisons.{name}.landmark)")
+        data = self.endpoint_data(spec.endpoint)
+        at = spec.landmark
+        # At risk at the landmark (follow-up >= L, as n.risk counts), time measured from it.
+        alive = data.time_days >= at.days
+        shifted = TimeToEventData(name=data.name, patient_id=data.patient_id[alive],
+                                  time_days=data.time_days[alive] - at.days, event=data.event[alive])
+        comparison = self._compare(replace(spec, hazard_ratios=True), shifted)
+        time_dependent, note = self._time_dependent(spec, data, comparison.reference)
+        return LandmarkResult(comparison, at, int(data.n - alive.sum()), int(np.sum(data.event[~alive])),
+                              time_dependent, note)
+
+    def _time_dependent(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
+        """Cox model with the comparison's variable as a time-dependent covariate, from the origin."""
+        codes, labels = self.levels(spec.by, spec)
+        level = codes.loc[data.patient_id.index]
+        others = [code for code in labels if code != reference]
+        if len(others) != 1:
+            return None, f"a time-dependent covariate needs two levels, {spec.by!r} has {len(labels)}"
+        switched = (level == others[0]).fillna(False).to_numpy(dtype=bool)
+        if spec.known_from is not None:
+            endpoint = self.settings.endpoints[spec.endpoint]
+            if endpoint.origin is None:
+                return None, "known_from needs an endpoint defined from dates"
+            rows = self.cohort.loc[data.patient_id.index]
+            days = (pd.to_datetime(rows[spec.known_from]) - pd.to_datetime(rows[endpoint.origin])).dt.days
+            switch = np.where(switched, days.to_numpy(dtype=float), np.nan)
+        else:
+            # No date when it became known: known at the landmark for everyone.
+            switch = np.where(switched, spec.landmark.days, np.nan)
+        rows = counting_process(data.time_days, data.event, switch)
+        try:
+            model = fit_cox(rows["state"].rename(others[0]), rows["stop"], rows["event"], start=rows["start"],
+                            conf_level=self.settings.conf_level)
+        except ValueError as error:
+            return None, str(error).removeprefix("Cox model: ")
+        return model, None
+
+    @cached_property
+    def landmarks(self) -> _Lazy:
+        """Landmark analyses by comparison name (comparisons that declare ``landmark``)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.landmark is not None}
+        return _Lazy(self._landmark, declared, "landmark analysis")
 
     # -- proportions ---------------------------------------------------------
 

@@ -47,6 +47,9 @@ _CONF_TYPE_LABEL = {"plain": "linear", "log": "log", "log-log": "log-log",
                     "logit": "logit", "arcsin": "arcsin"}
 # quantile.survfit's tolerance for "S(t) equals 1 - p".
 _QUANTILE_TOL = np.sqrt(np.finfo(float).eps)
+# R's Surv(timefix = TRUE): times closer than this (absolutely, or relative to
+# the mean absolute time) are one time (survival:::aeqSurv).
+_TIMEFIX_TOL = np.sqrt(np.finfo(float).eps)
 # A log hazard ratio above this across a covariate's observed range (HR > 1e13)
 # means the Cox estimate ran off to infinity.
 _MAX_LOG_HR_SPREAD = 30.0
@@ -112,12 +115,13 @@ class LogRankResult:
     """Log-rank test of k >= 2 groups, as R's ``survdiff(rho = 0)``.
 
     ``observed`` and ``expected`` are events per group (summed over strata
-    when stratified), in the order of ``groups``.
+    when stratified), in the order of ``groups``. With no events at all,
+    chi-square is 0 and ``p`` None, as R's NA.
     """
 
     chisq: float
     df: int
-    p: float
+    p: float | None
     groups: tuple[str, ...]
     n: tuple[int, ...]
     observed: tuple[float, ...]
@@ -191,6 +195,7 @@ def _survival_data(durations, event_observed) -> tuple[np.ndarray, np.ndarray]:
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{t_name}: {_patient(durations, i)} has a negative time "
                          f"({times[i]}); times must be >= 0")
+    (times,) = timefix(times)
     if raw_events.dtype == bool:
         return times, raw_events
     try:
@@ -203,6 +208,34 @@ def _survival_data(durations, event_observed) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{e_name}: {_patient(event_observed, i)} has {raw_events[i]!r}; "
                          "the event indicator must be True/False or 1/0")
     return times, numeric == 1.0
+
+
+def timefix(*columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Times that differ by a rounding error made equal, as R's ``aeqSurv``.
+
+    R's ``Surv(timefix = TRUE)``, the default of ``survfit``, ``survdiff`` and
+    ``coxph``: the distinct times of all columns together are sorted, and a
+    time within ``sqrt(.Machine$double.eps)`` (about 1.5e-8) of the one before
+    it, absolutely or relative to the mean absolute time, becomes that earlier
+    time. Times in months or years computed from days (``days / 30.4375``)
+    then tie where the days tie.
+
+    Examples
+    --------
+    >>> timefix(np.array([1.0, 1.0 + 1e-12, 2.0]))[0].tolist()
+    [1.0, 1.0, 2.0]
+    """
+    values = np.unique(np.concatenate([np.ravel(c) for c in columns]))
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return columns
+    gaps = np.diff(values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tied = (gaps <= _TIMEFIX_TOL) | (gaps / np.mean(np.abs(values)) <= _TIMEFIX_TOL)
+    if not tied.any():
+        return columns
+    cuts = values[np.r_[True, ~tied]]
+    return tuple(cuts[np.searchsorted(cuts, c, side="right") - 1] for c in columns)
 
 
 def _labels(values, name: str, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -421,7 +454,7 @@ class KaplanMeier:
         """Survival at time ``t`` (any time, not only event times).
 
         Beyond the last follow-up time the curve is not estimable (no
-        extrapolation). Before the first time in the table S = 1 with CI 1-1,
+        extrapolation), unless it has reached 0 there: then it is 0. Before the first time in the table S = 1 with CI 1-1,
         as R's ``summary(survfit, times=)`` reports it.
 
         Examples
@@ -432,6 +465,8 @@ class KaplanMeier:
         (0.6, 2, 2)
         >>> km.at(6).estimable, km.at(6).estimate
         (False, None)
+        >>> KaplanMeier().fit([1, 2], [1, 1]).at(5).estimate
+        0.0
         """
         t = float(t)
         if not np.isfinite(t) or t < 0:
@@ -443,6 +478,11 @@ class KaplanMeier:
                       n_at_risk=int(self.n_ - np.searchsorted(self._sorted_times, t, side="left")),
                       events=int(table["n_event"].to_numpy()[: i + 1].sum()), method=self._method)
         if t > times[-1]:
+            if table["surv"].iloc[-1] == 0:
+                # The curve reached 0 (the last observation a death): it stays 0,
+                # as R's summary(survfit, times =, extend = TRUE).
+                return SurvivalEstimate(estimate=0.0, se=None, lower=None, upper=None,
+                                        estimable=True, **common)
             return SurvivalEstimate(estimate=None, se=None, lower=None, upper=None,
                                     estimable=False, **common)
         if i < 0:
@@ -563,8 +603,6 @@ def log_rank(durations, event_observed, groups, strata=None) -> LogRankResult:
     group, labels = _labels(groups, _name_of(groups, "groups"), n)
     if len(labels) < 2:
         raise ValueError(f"log-rank needs at least 2 groups, got {len(labels)}: {labels}")
-    if not events.any():
-        raise ValueError("log-rank: no events, nothing to compare")
     stratum = (np.zeros(n, dtype=np.int64) if strata is None
                else _labels(strata, _name_of(strata, "strata"), n)[0])
     k = len(labels)
@@ -598,13 +636,21 @@ def log_rank(durations, event_observed, groups, strata=None) -> LogRankResult:
 
     used = np.flatnonzero(expected > 0)
     df = len(used) - 1
-    if df == 0:
+    if df < 0:
+        # Every patient censored: R's survdiff gives chi-square 0 and p NA.
+        chisq, p, df = 0.0, None, 0
+    elif df == 0:
         # Only one group is at risk at any event time: nothing to compare.
         # R reports chi-square 0 on 0 df, p = 1.
         chisq, p = 0.0, 1.0
     else:
         diff = (observed - expected)[used][1:]
-        chisq = float(diff @ np.linalg.solve(variance[np.ix_(used, used)][1:, 1:], diff))
+        try:
+            chisq = float(diff @ np.linalg.solve(variance[np.ix_(used, used)][1:, 1:], diff))
+        except np.linalg.LinAlgError:
+            # R's survdiff stops here too ("system is exactly singular").
+            raise ValueError("log-rank test not computable: observed minus expected events has no "
+                             "variance (e.g. every event at one time, with nobody else at risk)") from None
         p = float(stats.chi2.sf(chisq, df))
     return LogRankResult(
         chisq=chisq, df=df, p=p, groups=labels,
@@ -732,13 +778,26 @@ def cox_hazard_ratio(durations, event_observed, covariates: pd.DataFrame | pd.Se
     def terms(beta):
         return _cox_fit_terms(beta, x, events, time_starts, event_time, event_rank, event_ties, ties)
 
+    monotone = ("Cox model: the likelihood is monotone (e.g. every event in one group before any "
+                f"event in the other), so the hazard ratio of {names} is not estimable (infinite)")
     beta = np.zeros(x.shape[1])
     loglik, score, information = terms(beta)
+    # At beta = 0 the information is the covariates' variance within the risk
+    # sets: zero for a covariate that never varies among those at risk at an
+    # event time (R's coxph gives NA), singular for collinear covariates.
+    scale = np.sqrt(np.clip(np.diag(information), 0, None))
+    flat = scale <= 1e-10 * max(1.0, float(np.max(np.abs(x))))
+    if flat.any():
+        raise ValueError(f"Cox model: covariate {names[int(np.argmax(flat))]!r} does not vary among the "
+                         "patients at risk at any event time, so its hazard ratio is not estimable")
+    if np.linalg.matrix_rank(information / np.outer(scale, scale), tol=1e-10) < len(names):
+        raise ValueError(f"Cox model: covariates {names} are collinear")
     for _ in range(50):
         try:
             step = np.linalg.solve(information, score)
         except np.linalg.LinAlgError:
-            raise ValueError(f"Cox model: covariates {names} are collinear") from None
+            # Singular only as a coefficient runs off to infinity.
+            raise ValueError(monotone) from None
         if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(beta)))):
             beta = beta + step
             break
@@ -752,17 +811,18 @@ def cox_hazard_ratio(durations, event_observed, covariates: pd.DataFrame | pd.Se
             halvings += 1
         beta, (loglik, score, information) = candidate, new
     else:
-        raise ValueError(f"Cox model did not converge: a coefficient of {names} may be infinite "
-                         "(monotone likelihood, e.g. no events in one group)")
+        raise ValueError(monotone)
     # Monotone likelihood (e.g. no events in one group): Newton "converges" as
     # the score vanishes, but the hazard ratio across the covariate's range is
     # beyond anything data can support (R warns "coefficient may be infinite").
     spread = np.abs(beta) * np.ptp(x, axis=0)
-    if np.any(spread > _MAX_LOG_HR_SPREAD):
-        raise ValueError(f"Cox model: the coefficient of {names[int(np.argmax(spread))]!r} is "
-                         "infinite (monotone likelihood, e.g. no events in one group)")
+    if not np.all(np.isfinite(beta)) or np.any(spread > _MAX_LOG_HR_SPREAD):
+        raise ValueError(monotone)
     _, _, information = terms(beta)
-    se = np.sqrt(np.diag(np.linalg.inv(information)))
+    try:
+        se = np.sqrt(np.diag(np.linalg.inv(information)))
+    except np.linalg.LinAlgError:
+        raise ValueError(monotone) from None
     wald = beta / se
     return tuple(
         HazardRatio(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import formatting as fmt
 from analysis.competing_risks import CumulativeIncidence, gray_test
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -55,8 +56,11 @@ def test_timepoints_match_cmprsk(case_name, curve, group, cause):
         assert got.estimable
         assert got.estimate == pytest.approx(expected["est"][j], abs=TOL), (curve, t)
         assert got.variance == pytest.approx(expected["var"][j], abs=TOL), (curve, t)
-        assert got.lower == pytest.approx(expected["lower"][j], abs=TOL), (curve, t)
-        assert got.upper == pytest.approx(expected["upper"][j], abs=TOL), (curve, t)
+        for limit in ("lower", "upper"):
+            if expected[limit][j] is None:  # incidence 0 or 1: no log(-log) interval
+                assert getattr(got, limit) is None, (curve, t, limit)
+            else:
+                assert getattr(got, limit) == pytest.approx(expected[limit][j], abs=TOL), (curve, t, limit)
 
 
 @pytest.mark.parametrize("case_name, curve, group, cause", list(curves()))
@@ -158,11 +162,17 @@ def test_row_order_does_not_matter_and_results_repeat_exactly():
     )
 
 
-def test_ci_stays_inside_zero_one_and_collapses_at_zero():
+def test_ci_stays_inside_zero_one_and_is_not_estimable_at_zero():
     fit = CumulativeIncidence().fit([1, 2, 3, 4, 5], [2, 1, 0, 1, 0])
     before = fit.at(0.5)
-    assert (before.estimate, before.lower, before.upper, before.variance) == (0.0, 0.0, 0.0, 0.0)
-    table = fit.table_
+    assert (before.estimate, before.lower, before.upper, before.variance) == (0.0, None, None, 0.0)
+    # R's survfit multi-state CI at zero incidence (after a competing event) is NA too.
+    zero = R["zero_incidence"]
+    at_zero = fit.at(zero["time"])
+    assert at_zero.estimate == zero["estimate"] == 0
+    assert (at_zero.lower, at_zero.upper) == (zero["lower"][0], zero["upper"][0]) == (None, None)
+    assert fmt.estimate_ci(at_zero) == "0.0% (95% CI not estimable)"
+    table = fit.table_.dropna()
     assert ((table["lower"] >= 0) & (table["lower"] <= table["incidence"]) & (table["upper"] <= 1)).all()
 
 
@@ -186,8 +196,18 @@ def test_bad_gray_input_is_rejected():
         gray_test([1, 2, 3], [1, 0, 2], ["a", "a", "a"])
     with pytest.raises(ValueError, match="missing"):
         gray_test([1, 2, 3], [1, 0, 2], ["a", None, "b"])
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match="no event of interest"):
         gray_test([1, 2, 3, 4], [0, 2, 0, 2], ["a", "a", "b", "b"])
+    with pytest.raises(ValueError, match="singular"):
+        gray_test([1, 2, 2, 0], [0, 1, 1, 0], ["b", "a", "a", "b"])
+
+
+def test_gray_groups_follow_the_category_order():
+    groups = pd.Categorical(["yes", "no", "yes", "no", "yes", "no"], categories=["yes", "no", "unused"])
+    result = gray_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 2, 1, 0], groups)
+    assert result.groups == ("yes", "no")
+    plain = gray_test([1, 2, 3, 4, 5, 6], [1, 1, 0, 2, 1, 0], list(groups.astype(str)))
+    assert plain.groups == ("no", "yes") and plain.statistic == pytest.approx(result.statistic, rel=1e-12)
 
 
 def test_at_before_fit_and_negative_time():

@@ -12,6 +12,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
@@ -402,8 +403,13 @@ def test_bad_settings_and_requests():
 def test_bad_log_rank_input():
     with pytest.raises(ValueError, match="at least 2 groups"):
         log_rank([1, 2], [1, 1], ["a", "a"])
-    with pytest.raises(ValueError, match="no events"):
-        log_rank([1, 2], [0, 0], ["a", "b"])
+    # Every patient censored: chi-square 0 and p not available, as survdiff (the
+    # R reference's all_censored entry); two events at one time and nobody
+    # else at risk: no variance, a plain message (R's survdiff stops too).
+    none = log_rank([1, 2], [0, 0], ["a", "b"])
+    assert (none.chisq, none.p) == (0.0, None)
+    with pytest.raises(ValueError, match="no variance"):
+        log_rank([2, 2], [1, 1], ["a", "b"])
     with pytest.raises(ValueError, match="arm: row with index 1 has no value"):
         log_rank([1, 2], [1, 1], pd.Series(["a", None], name="arm"))
 
@@ -418,6 +424,39 @@ def test_bad_cox_input():
         cox_hazard_ratio(times, events, pd.Series([1, None, 0, 1], name="x"))
     with pytest.raises(ValueError, match="ties"):
         cox_hazard_ratio(times, events, pd.Series([1, 0, 0, 1], name="x"), ties="exact")
-    # Every event in the x=1 group before any x=0 event time: the HR is infinite.
-    with pytest.raises(ValueError, match="infinite"):
+    # Every event in the x=1 group before any x=0 event time: the HR is infinite
+    # (R: "coefficient may be infinite"); the likelihood is monotone, not collinear.
+    with pytest.raises(ValueError, match="monotone.*not estimable"):
         cox_hazard_ratio([1, 2, 3, 4], [1, 1, 0, 0], pd.Series([1, 1, 0, 0], name="x"))
+    with pytest.raises(ValueError, match="monotone.*not estimable"):
+        cox_hazard_ratio([1, 2, 0, 1, 2, 0, 0], [0, 0, 1, 0, 0, 0, 1], pd.Series([1, 0, 0, 1, 0, 0, 0], name="x"))
+    # A level never at risk at an event time (R's coxph: NA); collinear indicators.
+    with pytest.raises(ValueError, match="'x' does not vary among the patients at risk"):
+        cox_hazard_ratio([1, 2, 2, 0], [0, 1, 1, 0], pd.Series([1, 0, 0, 1], name="x"))
+    with pytest.raises(ValueError, match="collinear"):
+        cox_hazard_ratio(times, events, pd.DataFrame({"x": [1, 0, 0, 1], "y": [0, 1, 1, 0]}))
+
+
+@pytest.mark.parametrize("times", [[3.0, 3.0, 3.0, 5.0], [3.0, 3.0, 3.0, 3.0]])
+def test_all_events_at_one_time_never_a_linear_algebra_error(times):
+    events, x = [1, 1, 1, 0], pd.Series([1, 0, 1, 0], name="x")
+    for call in (lambda: log_rank(times, events, x), lambda: cox_hazard_ratio(times, events, x)):
+        try:
+            call()
+        except ValueError as error:
+            assert "Singular matrix" not in str(error) and "LinAlgError" not in type(error).__name__
+
+
+def test_timefix_ties_times_a_rounding_error_apart():
+    """R's aeqSurv: 1 + 1e-12 is 1; 1 + 1e-6 is not."""
+    from analysis.survival import timefix
+    (fixed,) = timefix(np.array([2.0, 1.0 + 1e-12, 1.0, 1.0 + 1e-6]))
+    assert fixed.tolist() == [2.0, 1.0, 1.0, 1.0 + 1e-6]
+    km = KaplanMeier().fit([1.0, 1.0 + 1e-12, 2.0], [1, 1, 0])
+    assert km.table_["n_event"].tolist() == [2, 0]
+
+
+def test_landmark_past_the_end_of_a_curve_at_zero_is_zero():
+    got = KaplanMeier(conf_type="log").fit([1, 2, 3], [1, 0, 1]).at(5)
+    assert (got.estimable, got.estimate, got.se, got.lower, got.upper) == (True, 0.0, None, None, None)
+    assert KaplanMeier().fit([1, 2, 3], [1, 1, 0]).at(5).estimable is False

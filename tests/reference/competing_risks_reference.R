@@ -25,9 +25,11 @@ num <- function(x) lapply(as.numeric(x), function(v) if (is.na(v)) NULL else v)
 # its estimate and variance, is what the Python module documents.
 loglog_ci <- function(est, var, conf_level) {
   z <- qnorm(1 - (1 - conf_level) / 2)
+  # Undefined where the incidence is 0 or 1: NA, as survfit's multi-state CI
+  # at zero incidence (see zero_incidence below).
   inside <- !is.na(est) & est > 0 & est < 1
-  lower <- est
-  upper <- est
+  lower <- rep(NA_real_, length(est))
+  upper <- rep(NA_real_, length(est))
   lower[inside] <- est[inside]^exp(-z * sqrt(var[inside]) / (est[inside] * log(est[inside])))
   upper[inside] <- est[inside]^exp(z * sqrt(var[inside]) / (est[inside] * log(est[inside])))
   list(lower = lower, upper = upper)
@@ -101,6 +103,14 @@ cases <- list(
   cuminc_case("all_fail", allfail, "cr_allfail.csv", NULL, c(0, 1, 2, 2.5, 3, 4))
 )
 
+# survfit's multi-state (Aalen-Johansen) CI where the incidence is 0 after the
+# first time (a competing event at 1, the first event of interest at 2): NA.
+zero_fit <- survfit(Surv(time, factor(status, 0:2)) ~ 1,
+                    data = data.frame(time = c(1, 2, 3, 4, 5), status = c(2, 1, 0, 1, 0)))
+zero_summary <- summary(zero_fit, times = 1.5)
+zero_incidence <- list(time = 1.5, estimate = unname(zero_summary$pstate[, 2]),
+                       lower = num(zero_summary$lower[, 2]), upper = num(zero_summary$upper[, 2]))
+
 # Exact (Clopper-Pearson) and Wilson score intervals for a proportion.
 prop_cases <- list(c(0, 10), c(10, 10), c(1, 27), c(13, 26), c(21, 27), c(5, 18),
                    c(0, 1), c(1, 1), c(19, 27), c(500, 1000))
@@ -139,7 +149,7 @@ write_json(
     r_version = R.version.string,
     cmprsk_version = as.character(packageVersion("cmprsk")),
     survival_version = as.character(packageVersion("survival")),
-    cuminc = cases, proportions = proportions, summaries = summaries
+    cuminc = cases, zero_incidence = zero_incidence, proportions = proportions, summaries = summaries
   ),
   file.path(out_dir, "competing_risks_reference.json"),
   auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"

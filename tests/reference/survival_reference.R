@@ -72,9 +72,24 @@ time_zero_df <- data.frame(
 # Reverse Kaplan-Meier reaching exactly 0.5 and staying there (median follow-up 1).
 follow_up_flat_df <- data.frame(time = c(0, 0, 0, 0, 0, 2), status = c(1, 1, 1, 0, 0, 0))
 
+# Times in months from days, some a rounding error apart (relative 1e-12 to
+# 3e-11): R's timefix (aeqSurv) treats them as tied. Read back from its CSV so
+# R and Python see the same doubles.
+timefix_df <- data.frame(
+  time = lung_df$time / 30.4375 * (1 + rep(c(0, 1e-12, -3e-11, 2e-11), length.out = nrow(lung_df))),
+  status = lung_df$status, sex = lung_df$sex)
+write.csv(timefix_df, file.path(data_dir, "timefix.csv"), row.names = FALSE)
+timefix_df <- read.csv(file.path(data_dir, "timefix.csv"))
+stopifnot(length(unique(timefix_df$time)) > length(unique(aeqSurv(Surv(timefix_df$time, timefix_df$status))[, 1])))
+
+# Every patient censored in both groups: survdiff gives chi-square 0, p NA.
+all_censored_df <- data.frame(time = c(2, 4, 4, 7, 9, 3), status = 0,
+                              group = c("a", "b", "a", "b", "a", "b"))
+
 datasets <- list(gehan = gehan_df, lung = lung_df, ties = ties_df,
                  heavy_censoring = heavy_df, edge = edge_df, time_zero = time_zero_df,
-                 follow_up_flat = follow_up_flat_df)
+                 follow_up_flat = follow_up_flat_df, all_censored = all_censored_df,
+                 timefix = timefix_df)
 for (name in names(datasets)) {
   write.csv(datasets[[name]], file.path(data_dir, paste0(name, ".csv")),
             row.names = FALSE, na = "")
@@ -99,11 +114,12 @@ km_entry <- function(name, subset_col, subset_value, d, conf_type) {
                          distinct[ceiling(length(distinct) / 2)] + 0.5,
                          last, last + 1)))
   at <- lapply(times, function(t) {
-    events <- sum(d$status[d$time <= t])
-    if (t > last) {
+    events <- sum(fit$n.event[fit$time <= t])  # on the times as timefix tied them
+    if (t > last && min(fit$surv) > 0) {
       return(list(time = t, estimable = FALSE, n_risk = 0L, events = events))
     }
-    s <- summary(fit, times = t)
+    # Past the last time a curve that reached 0 stays 0 (extend = TRUE).
+    s <- summary(fit, times = t, extend = TRUE)
     list(time = t, estimable = TRUE, surv = s$surv, se = na_to_null(s$std.err),
          lower = na_to_null(s$lower), upper = na_to_null(s$upper),
          n_risk = s$n.risk, events = events)
@@ -142,10 +158,11 @@ logrank_entry <- function(name, d, group_col, strata_col = NULL) {
   }
   observed <- rowSums(as.matrix(fit$obs))
   expected <- rowSums(as.matrix(fit$exp))
+  # No events: R's df is -1 and p NA; the API reports df 0 and p None.
   list(dataset = name, group_column = group_col, strata_column = strata_col,
        groups = sub("^g=", "", names(fit$n)), n = as.integer(fit$n),
        observed = observed, expected = expected, chisq = fit$chisq,
-       df = sum(expected > 0) - 1L, p = fit$pvalue)
+       df = max(sum(expected > 0) - 1L, 0L), p = na_to_null(fit$pvalue))
 }
 
 cox_entry <- function(name, d, covariates, ties) {
@@ -168,7 +185,8 @@ subsets <- list(
   list("heavy_censoring", NULL), list("heavy_censoring", "arm"),
   list("edge", "group"),
   list("time_zero", NULL), list("time_zero", "group"),
-  list("follow_up_flat", NULL))
+  list("follow_up_flat", NULL),
+  list("timefix", NULL), list("timefix", "sex"))
 
 km <- list()
 follow_up <- list()
@@ -190,6 +208,7 @@ lung_df$female <- as.integer(lung_df$sex == 2)
 ties_df$b <- as.integer(ties_df$group == "b")
 heavy_df$experimental <- as.integer(heavy_df$arm == "experimental")
 time_zero_df$y <- as.integer(time_zero_df$group == "y")
+timefix_df$female <- as.integer(timefix_df$sex == 2)
 
 logrank <- list(
   logrank_entry("gehan", gehan_df, "treat"),
@@ -205,7 +224,9 @@ logrank <- list(
   logrank_entry("heavy_censoring", heavy_df, "site"),
   logrank_entry("edge", edge_df[edge_df$group %in% c("all_censored", "single", "reaches_zero"), ], "group"),
   logrank_entry("edge", edge_df[edge_df$group %in% c("censored_first", "reaches_zero"), ], "group"),
-  logrank_entry("time_zero", time_zero_df, "group"))
+  logrank_entry("time_zero", time_zero_df, "group"),
+  logrank_entry("timefix", timefix_df, "sex"),
+  logrank_entry("all_censored", all_censored_df, "group"))
 
 cox <- list()
 for (ties in c("efron", "breslow")) {
@@ -215,7 +236,8 @@ for (ties in c("efron", "breslow")) {
     cox_entry("lung", lung_df, c("age", "female"), ties),
     cox_entry("ties", ties_df, "b", ties),
     cox_entry("heavy_censoring", heavy_df, "experimental", ties),
-    cox_entry("time_zero", time_zero_df, "y", ties)))
+    cox_entry("time_zero", time_zero_df, "y", ties),
+    cox_entry("timefix", timefix_df, "female", ties)))
 }
 
 # The figures of /work/shared/notes/r-vs-lifelines.md, recomputed here so a
