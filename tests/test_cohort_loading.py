@@ -306,9 +306,11 @@ def test_study_settings_are_typed():
     assert settings.parameters()["mrd_threshold_pct"] == 0.01
 
 
-def test_data_environment_variable_overrides_data(monkeypatch):
+def test_data_environment_variable_overrides_data(monkeypatch, tmp_path):
+    # DATA is a path from where the command runs (the study's own `data:` is from its folder).
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA", "other/cohort.xlsx")
-    assert str(load_study(ROOT / "study.yml").data) == "other/cohort.xlsx"
+    assert load_study(ROOT / "study.yml").data == tmp_path / "other" / "cohort.xlsx"
     monkeypatch.setenv("DATA", "")
     assert str(load_study(ROOT / "study.yml").data) == "data/example_cohort.csv"
 
