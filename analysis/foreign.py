@@ -86,6 +86,13 @@ def _not_dates(values: pd.Series) -> pd.Series:
     return values.notna() & ~values.map(lambda v: isinstance(v, (dt.date, str)))
 
 
+def _why_not_a_date(value: Any) -> str:
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return "is a time or a duration, not a date; give the variable a date format (SPSS: DATE11; Stata: %td)"
+    return ("is a number, not a date: the variable has no date format (SPSS: DATE11; Stata: %td); give it one "
+            "and check that it shows the intended days")
+
+
 def read_foreign(path: Path, dictionary: DataDictionary) -> tuple[CaseTable, list[LoadProblem]]:
     """The file's table with labelled values read as the dictionary's codes, and the values refused.
 
@@ -123,9 +130,7 @@ def read_foreign(path: Path, dictionary: DataDictionary) -> tuple[CaseTable, lis
         values = table[spec.name]
         labels = _labels(meta, spec.name)
         if spec.type == "date":
-            refuse(spec.name, values, pd.Series(
-                "is a number, not a date: the variable has no date format (SPSS: DATE11; Stata: %td); give it one "
-                "and check that it shows the intended days", index=values.index).where(_not_dates(values)))
+            refuse(spec.name, values, values.map(_why_not_a_date).where(_not_dates(values)))
         elif labels or spec.type in ("category", "boolean"):
             read, reasons = read_labelled(spec, values, labels, "the file")
             table[spec.name] = read

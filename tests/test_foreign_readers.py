@@ -7,6 +7,7 @@ the REDCap data dictionaries and the small registry export are written by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -112,6 +113,10 @@ def test_a_date_without_a_date_format_is_refused(tmp_path):
     with pytest.raises(CohortLoadError) as error:
         load_cohort(path, DICTIONARY)
     assert "case 1, patient SYN-001, column 'ino_start_date': '19731' is a number, not a date" in str(error.value)
+    frame["ino_start_date"] = dt.time(14, 30)
+    pyreadstat.write_sav(frame, path, variable_value_labels=meta.variable_value_labels)
+    with pytest.raises(CohortLoadError, match="'ino_start_date': '14:30:00' is a time or a duration, not a date"):
+        load_cohort(path, DICTIONARY)
 
 
 def test_draft_dictionary_from_spss_labels_reads_the_file_back():
