@@ -12,6 +12,11 @@ Conventions of the cohort file, as the loader reads it:
 * CSV: UTF-8 (a byte-order mark is allowed), comma-separated, first line the
   column names. Excel: ``.xlsx``, the first sheet or a named one, read as
   Excel shows it or refused cell by cell (see :mod:`analysis.workbook`).
+  SPSS ``.sav``/``.zsav`` and Stata ``.dta``: value labels, missing-value
+  codes and date formats read against the dictionary (see
+  :mod:`analysis.foreign`). A REDCap raw export, given with its REDCap data
+  dictionary: choices, yes/no and checkboxes read as their labels say,
+  identifier fields refused (see :mod:`analysis.redcap`).
 * One row per patient: an empty row between patients, the column names
   repeated, a totals row or a row without a patient id is refused with its
   line; empty rows below the data are dropped.
@@ -46,7 +51,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.foreign import FOREIGN_SUFFIXES, read_foreign
 from analysis.identifiers import looks_identifying
+from analysis.redcap import read_redcap_dictionary
 from analysis.workbook import read_workbook
 
 __all__ = [
@@ -88,8 +95,9 @@ class LoadProblem:
 
     ``row`` is the row number as a spreadsheet shows it (the header is row 1),
     which is the line of a CSV file; ``cell`` is the Excel address
-    (``cohort!D7``) when the file is a workbook. Values and ids that look like
-    personal identifiers are withheld from the message.
+    (``cohort!D7``) when the file is a workbook; ``where`` names the row when
+    the file has neither lines nor cells (``case 7`` of an SPSS file). Values
+    and ids that look like personal identifiers are withheld from the message.
     """
 
     row: int
@@ -98,9 +106,10 @@ class LoadProblem:
     value: str
     problem: str
     cell: str | None = None
+    where: str | None = None
 
     def __str__(self) -> str:
-        where = f"cell {self.cell}" if self.cell else f"line {self.row}"
+        where = self.where or (f"cell {self.cell}" if self.cell else f"line {self.row}")
         patient = f"patient {_shown(self.patient_id)}" if self.patient_id else "patient id missing"
         value = _shown(repr(self.value))
         return f"{where}, {patient}, column '{self.column}': {value} {self.problem}"
@@ -467,14 +476,16 @@ def _why(spec: ColumnSpec, value: Any, default: str) -> str:
     return default
 
 
-def _row_names(sheet_table) -> Any:
-    """How a message names table row ``i``: a CSV line, or a row of the named sheet."""
+def _row_names(sheet_table, cases=None) -> Any:
+    """How a message names table row ``i``: a CSV line, a row of the named sheet, or a case of an SPSS/Stata file."""
+    if cases is not None:
+        return cases.row_name
     if sheet_table is None:
         return lambda index: f"line {index + 2}"
     return lambda index: f"row {index + 2} of sheet {sheet_table.sheet!r}"
 
 
-def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, sheet_table) -> pd.DataFrame:
+def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, sheet_table, cases=None) -> pd.DataFrame:
     """The table without the empty rows below the data; refused if a row is not a patient.
 
     A row is not a patient when it is empty between patient rows, repeats the
@@ -494,7 +505,7 @@ def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, she
     last = int(np.flatnonzero(~empty)[-1])
     table = table.iloc[: last + 1]
     empty = empty[: last + 1]
-    name = _row_names(sheet_table)
+    name = _row_names(sheet_table, cases)
     found: list[str] = []
     for index in np.flatnonzero(empty)[:_MAX_LISTED]:
         found.append(f"{name(index)} is empty, between patient rows: delete it (an empty row is not a patient; "
@@ -527,17 +538,23 @@ def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, she
     return table
 
 
-def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None = None) -> pd.DataFrame:
+def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None = None,
+                redcap_dictionary: str | Path | None = None) -> pd.DataFrame:
     """Read the cohort table, one row per patient, typed by the data dictionary.
 
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` file (UTF-8, comma-separated) or an ``.xlsx`` workbook.
+        A ``.csv`` file (UTF-8, comma-separated), an ``.xlsx`` workbook, an
+        SPSS ``.sav``/``.zsav`` or a Stata ``.dta`` file, or a REDCap raw CSV
+        export (with ``redcap_dictionary``).
     dictionary : DataDictionary
         Gives each column's type; every dictionary column must be present.
     sheet : str, optional
         Excel only: the sheet to read; default the first.
+    redcap_dictionary : str or Path, optional
+        The REDCap project's data dictionary (CSV): ``path`` is then read as
+        that project's raw export.
 
     Returns
     -------
@@ -555,7 +572,9 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
         missing, a column named twice, rows that are not patients (each named
         by its line), values that do not parse as their type or, in Excel,
         would be read with another meaning (each named with line or cell,
-        patient and column).
+        patient and column); SPSS/Stata/REDCap labels that disagree with the
+        dictionary, labelled codes in numeric columns, REDCap identifier
+        fields, repeating instruments and events.
 
     Warns
     -----
@@ -572,17 +591,25 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     path = Path(path)
     if not path.is_file():
         raise CohortLoadError(path, "file not found" if not path.exists() else "not a file")
-    text = path.suffix.lower() not in _EXCEL_SUFFIXES
+    suffix = path.suffix.lower()
+    text = suffix not in _EXCEL_SUFFIXES + FOREIGN_SUFFIXES
     padded = True
-    sheet_table = None
+    sheet_table = cases = redcap = None
     problems: list[LoadProblem] = []
-    if not text:
+    if suffix in _EXCEL_SUFFIXES:
         sheet_table, problems = read_workbook(path, sheet, dictionary)
         table = sheet_table.table
         _check_unique_names(path, [n for n in table.columns if not n.startswith("Unnamed:")])
-    elif path.suffix.lower() == ".xls":
+    elif suffix in FOREIGN_SUFFIXES:
+        cases, problems = read_foreign(path, dictionary)
+        table = cases.table
+    elif suffix == ".xls":
         raise CohortLoadError(path, "old Excel .xls files are not read; save the workbook as .xlsx or CSV")
     else:
+        if redcap_dictionary is not None:
+            redcap = read_redcap_dictionary(Path(redcap_dictionary))
+            # Identifier fields are refused on the export's header, before any value is read.
+            redcap.check_export_header(path)
         table, padded = _read_csv(path)
 
     if padded:
@@ -591,9 +618,11 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     # Spreadsheets leave empty columns behind, and empty rows below the data; they carry nothing.
     unnamed = [n for n in table.columns if (not n or n.startswith("Unnamed:")) and table[n].isna().all()]
     table = table.drop(columns=unnamed)
-    table = _check_rows(path, table, dictionary, sheet_table)
+    table = _check_rows(path, table, dictionary, sheet_table, cases)
     if table.empty:
         raise CohortLoadError(path, "the file has column names but no patient rows")
+    if redcap is not None:
+        table, problems = redcap.translate(path, table, dictionary)
 
     missing = [name for name in dictionary.names if name not in table.columns]
     if missing:
@@ -630,6 +659,7 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
                     int(index) + 2, None if pd.isna(patient) else patient, spec.name, _cell_text(raw[index]),
                     _why(spec, raw[index], why),
                     cell=sheet_table.cell(int(index), spec.name) if sheet_table is not None else None,
+                    where=cases.row_name(int(index)) if cases is not None else None,
                 )
             )
         cohort[spec.name] = parsed

@@ -277,6 +277,8 @@ class StudySettings:
     outcomes: tuple[OutcomeRow, ...] = ()
     death: Death | None = None
     checks: tuple[CheckRule, ...] = ()
+    # A REDCap project's data dictionary (CSV): `data` is then that project's raw export.
+    redcap_dictionary: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
@@ -602,11 +604,17 @@ _REQUIRED_SETTINGS = ("data", "dictionary", "ci_transform", "conf_level")
 _KNOWN = frozenset(StudySettings.__dataclass_fields__) - {"path", "extra"}
 
 
+def _redcap_dictionary(raw: Mapping[str, Any]) -> Path | None:
+    given = os.environ.get("REDCAP_DICTIONARY") or raw.get("redcap_dictionary")
+    return Path(given) if given else None
+
+
 def load_study(path: str | Path = "study.yml") -> StudySettings:
     """Read the study settings and declarations, the ``study:`` block of study.yml.
 
     The environment variable ``DATA``, when set and not empty, replaces the
-    ``data`` setting (``DATA=other.csv make report``).
+    ``data`` setting (``DATA=other.csv make report``); ``REDCAP_DICTIONARY``
+    likewise replaces ``redcap_dictionary``.
 
     Raises
     ------
@@ -689,6 +697,7 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         models=models,
         outcomes=outcomes,
         death=death,
+        redcap_dictionary=_redcap_dictionary(raw),
         extra=extra,
     )
     parameters = settings.parameters()

@@ -255,7 +255,9 @@ class Study:
         self.dictionary = load_dictionary(self.root / self.settings.dictionary)
         check_against_dictionary(self.settings, self.dictionary)
         self.data_path = self.root / self.settings.data
-        self.cohort = load_cohort(self.data_path, self.dictionary, sheet=self.settings.sheet)
+        redcap = self.settings.redcap_dictionary
+        self.cohort = load_cohort(self.data_path, self.dictionary, sheet=self.settings.sheet,
+                                  redcap_dictionary=self.root / redcap if redcap is not None else None)
 
     # -- provenance --------------------------------------------------------
 

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         data = Path(args.data) if args.data else root / settings.data
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnknownColumnWarning)
-            cohort = load_cohort(data, dictionary, sheet=settings.sheet)
+            redcap = root / settings.redcap_dictionary if settings.redcap_dictionary is not None else None
+            cohort = load_cohort(data, dictionary, sheet=settings.sheet, redcap_dictionary=redcap)
     except (CohortLoadError, DictionaryError, StudySettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         if not args.no_docs and Path(args.docs_dir).is_dir():
