@@ -17,13 +17,17 @@ STUDY ?= .
 # The interpreter that creates the virtual environment.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-# DATA=path replaces study.yml's data (a path relative to where make runs);
+# DATA=path replaces study.yml's data, REDCAP_DICTIONARY=path its
+# redcap_dictionary (paths relative to where make runs);
 # RENDERER=builtin|quarto|auto chooses the renderer.
 RENDERER ?= auto
 export RENDERER
 PORT ?= 4848
 ifdef DATA
 export DATA
+endif
+ifdef REDCAP_DICTIONARY
+export REDCAP_DICTIONARY
 endif
 
 .PHONY: report preview check test bench reference example clean distclean help

@@ -605,7 +605,10 @@ _KNOWN = frozenset(StudySettings.__dataclass_fields__) - {"path", "extra"}
 
 
 def _redcap_dictionary(raw: Mapping[str, Any]) -> Path | None:
-    given = os.environ.get("REDCAP_DICTIONARY") or raw.get("redcap_dictionary")
+    # As DATA: the variable is a path from where the command runs, study.yml's from the study's folder.
+    if os.environ.get("REDCAP_DICTIONARY"):
+        return Path(os.environ["REDCAP_DICTIONARY"]).resolve()
+    given = raw.get("redcap_dictionary")
     return Path(given) if given else None
 
 

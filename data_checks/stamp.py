@@ -38,6 +38,9 @@ def inputs_digest(study_file: str | Path, data: str | Path | None = None) -> str
         block = (yaml.safe_load(study_file.read_text(encoding="utf-8")) or {}).get("study") or {}
         data = Path(data) if data else Path(os.environ.get("DATA") or root / block["data"])
         inputs = [study_file, data, root / block["dictionary"]]
+        redcap = os.environ.get("REDCAP_DICTIONARY") or block.get("redcap_dictionary")
+        if redcap:
+            inputs.append(root / redcap)
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return None
     inputs += sorted(ENGINE.glob("analysis/*.py")) + sorted(ENGINE.glob("data_checks/*.py"))

@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renderer", choices=RENDERERS, default=os.environ.get("RENDERER") or "auto",
                         help="default: $RENDERER, else auto (quarto if installed)")
     args = parser.parse_args(argv)
-    if os.environ.get("DATA"):
-        # The pre-render step and the kernel run in the study's folder: DATA is from here.
-        os.environ["DATA"] = os.path.abspath(os.environ["DATA"])
+    for variable in ("DATA", "REDCAP_DICTIONARY"):
+        if os.environ.get(variable):
+            # The pre-render step and the kernel run in the study's folder: these paths are from here.
+            os.environ[variable] = os.path.abspath(os.environ[variable])
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)

@@ -111,8 +111,9 @@ def input_files(doc: Path) -> list[Path]:
             files.append(path)
             if path.suffix in (".yml", ".yaml") and path.is_file():
                 configs.append((_yaml(path), path.parent))
-    if os.environ.get("DATA"):
-        files.append(Path(os.environ["DATA"]).resolve())
+    for variable in ("DATA", "REDCAP_DICTIONARY"):
+        if os.environ.get(variable):
+            files.append(Path(os.environ[variable]).resolve())
     for pattern in _ENGINE_GLOBS:
         files += sorted(ENGINE.glob(pattern))
     return files
@@ -126,6 +127,7 @@ def inputs_digest(doc: Path, renderer: str, formats: tuple[str, ...] = ("html", 
     digest = hashlib.sha256()
     quarto = shutil.which("quarto") if renderer in ("auto", "quarto") else None
     settings = {"renderer": renderer, "quarto": quarto, "DATA": os.environ.get("DATA", ""),
+                "REDCAP_DICTIONARY": os.environ.get("REDCAP_DICTIONARY", ""),
                 "formats": sorted(formats)}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for path in input_files(doc):

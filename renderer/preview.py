@@ -376,8 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 4848),
                         help="port on 127.0.0.1 (default: $PORT, else 4848; 0 picks a free one)")
     args = parser.parse_args(argv)
-    if os.environ.get("DATA"):
-        os.environ["DATA"] = os.path.abspath(os.environ["DATA"])
+    for variable in ("DATA", "REDCAP_DICTIONARY"):
+        if os.environ.get(variable):
+            os.environ[variable] = os.path.abspath(os.environ[variable])
     if not args.document.is_file():
         print(f"error: {args.document}: no such file", file=sys.stderr)
         return 1
