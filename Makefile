@@ -82,3 +82,11 @@ $(REPORT) &: report.qmd _quarto.yml $(ANALYSIS) $(RENDER) $(CHECKED) $(BUILD)/se
 # A missing cohort file is a user error, not a missing rule.
 $(DATA):
 	@echo "error: cohort file '$(DATA)' not found (set DATA=path/to/cohort.csv or study.yml's data:)" >&2; exit 2
+
+# A new study folder drafted from a cohort file: dictionary, study.yml, report.qmd,
+# _quarto.yml and a README, every guess marked REVIEW; never overwrites a folder.
+.PHONY: new-study
+new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path DATA=cohort.csv|.xlsx
+	@if [ "$(origin DATA)" != "command line" ] || [ -z "$(DIR)" ]; then \
+	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort.csv (or .xlsx)" >&2; exit 2; fi
+	@$(PY) -m scaffold "$(DIR)" "$(DATA)"
