@@ -44,7 +44,7 @@ _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _BOOLEAN = frozenset({"yes", "no", "true", "false"})
-_ID_NAME = re.compile(r"_(id|patient|subject|pid|patid|participant|record_id|study_id|case_id)_")
+_ID_NAME = re.compile(r"_(id|patient|subject|pid|patid|participant|(study|subject|patient|record|case)_(id|no|num|number))_")
 _WORDS = re.compile(rf"(?:\S+\s+){{{FREE_TEXT_MIN_WORDS - 1}}}\S+")
 
 # What column names say about endpoints (searched in column_words(name)).
@@ -207,7 +207,10 @@ def _identifier_reason(name: str, values: pd.Series) -> str | None:
     if re.search(IDENTIFIER_NAME_PATTERN, words, re.IGNORECASE):
         return "its name says it is a direct identifier (name, record number, birth date, address or contact)"
     present = values.dropna().astype(str)
-    if present.map(looks_identifying).any():
+    # Measurements are not contacts: a decimal number, or a whole number too short for a telephone number,
+    # although 58.7652292950034 is shaped like a telephone number written with dots.
+    measured = present.str.fullmatch(r"[+-]?\d+\.\d+|[+-]?\d{1,8}").all()
+    if not measured and present.map(looks_identifying).any():
         return "its values look like personal names, e-mail addresses or telephone numbers"
     if re.search(FREE_TEXT_NAME_PATTERN, words, re.IGNORECASE):
         return "its name says free text, which may name people; code what the analysis needs as a category"

@@ -230,8 +230,9 @@ def report_qmd(inference: Inference) -> str:
         setup = f't2 = outcomes(study)\nendpoint = study.endpoints["{guess.name}"]'
         methods = (f"{label} was estimated with the Kaplan-Meier method ([define the origin and the event: "
                    f"{guess.reason}]).")
-        results = ("Median follow-up was `{python} fmt.median_ci(endpoint.follow_up.median, endpoint.endpoint.unit)` "
-                   "`{python} endpoint.endpoint.unit`; `{python} fmt.number(endpoint.events)` events were recorded. "
+        results = ("Median follow-up (`{python} endpoint.endpoint.unit`) was "
+                   "`{python} fmt.median_ci(endpoint.follow_up.median, endpoint.endpoint.unit)`; "
+                   "`{python} fmt.number(endpoint.events)` events were recorded. "
                    f"{label} at "
                    "`{python} endpoint.landmark.text` was `{python} fmt.estimate_ci(endpoint.at_landmark)`."
                    + _table_one_example(inference))
