@@ -287,7 +287,8 @@ def _block(properties: dict, required: tuple[str, ...] = (), **more) -> dict:
 
 def _list_of(item: dict) -> dict:
     """A list, or a single item written without the list (``landmarks: 2 years``)."""
-    return {"anyOf": [item, {"type": "array", "items": item}]}
+    # if/then/else rather than anyOf: an error then names the list's item, not the whole list.
+    return {"if": {"type": "array"}, "then": {"items": item}, "else": item}
 
 
 _EVENT_SOURCE = {"anyOf": [_NAME, _block({"date": _NAME, "where": _CONDITION, "label": _TEXT}, ("date",))],
