@@ -69,3 +69,11 @@ $(VENV)/.installed: requirements.lock
 	@# The engine importable from any study folder (a kernel runs in the study's folder).
 	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/cohort_engine.pth"
 	@touch $@
+
+# A new study folder drafted from a cohort file: dictionary, study.yml, report.qmd,
+# _quarto.yml and a README, every guess marked REVIEW; never overwrites a folder.
+.PHONY: new-study
+new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path DATA=cohort.csv|.xlsx
+	@if [ "$(origin DATA)" != "command line" ] || [ -z "$(DIR)" ]; then \
+	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort.csv (or .xlsx)" >&2; exit 2; fi
+	@$(PY) -m scaffold "$(DIR)" "$(DATA)"

@@ -49,11 +49,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from analysis.foreign import FOREIGN_SUFFIXES, read_foreign
 from analysis.identifiers import looks_identifying
 from analysis.redcap import read_redcap_dictionary
+from analysis.schema import COLUMN_TYPES, DICTIONARY_SCHEMA, key_text, read_config, validate
 from analysis.workbook import read_workbook
 
 __all__ = [
@@ -68,7 +68,6 @@ __all__ = [
     "load_dictionary",
 ]
 
-COLUMN_TYPES = ("string", "integer", "float", "boolean", "date", "category")
 
 _TRUE_WORDS = frozenset({"yes", "true"})
 _FALSE_WORDS = frozenset({"no", "false"})
@@ -177,9 +176,6 @@ class DataDictionary:
         return tuple(c for c in self.columns if c.type in types)
 
 
-_SPEC_KEYS = frozenset(ColumnSpec.__dataclass_fields__)
-
-
 def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
     """Read the data dictionary.
 
@@ -195,8 +191,9 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
     Raises
     ------
     DictionaryError
-        Missing file, unknown key or type, a category without values, or a
-        column named twice.
+        Missing file, a key or value the schema (analysis.schema) does not
+        allow, a category without values, or a column described twice; the
+        message names the file, the line and the column.
 
     Examples
     --------
@@ -207,28 +204,10 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
     ['boolean', 'category', 'date', 'float', 'integer', 'string']
     """
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DictionaryError(f"{path}: data dictionary not found") from None
-    except yaml.YAMLError as error:
-        raise DictionaryError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("columns"), list):
-        raise DictionaryError(f"{path}: expected a 'columns:' list")
-
+    source = read_config(path, DictionaryError, "data dictionary")
+    validate(source, DICTIONARY_SCHEMA, DictionaryError, describe=lambda key: _column_key(source, key))
     columns = []
-    for number, entry in enumerate(document["columns"], start=1):
-        where = f"{path}: column {number}"
-        if not isinstance(entry, dict) or "name" not in entry:
-            raise DictionaryError(f"{where}: each column needs a 'name'")
-        where = f"{path}: column '{entry['name']}'"
-        unknown = set(entry) - _SPEC_KEYS
-        if unknown:
-            raise DictionaryError(f"{where}: unknown key(s) {sorted(unknown)}")
-        if entry.get("type") not in COLUMN_TYPES:
-            raise DictionaryError(f"{where}: type must be one of {COLUMN_TYPES}, got {entry.get('type')!r}")
-        if entry["type"] == "category" and not entry.get("values"):
-            raise DictionaryError(f"{where}: a category needs its 'values'")
+    for entry in source.data["columns"]:
         values = {str(code): str(label) for code, label in (entry.get("values") or {}).items()}
         columns.append(
             ColumnSpec(
@@ -247,10 +226,21 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
             )
         )
     names = [c.name for c in columns]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise DictionaryError(f"{path}: column(s) named twice: {duplicates}")
+    for number, name in enumerate(names):
+        if name in names[:number]:
+            raise DictionaryError(f"{source.where(f'columns[{number}].name')}: column {name!r} is described twice "
+                                  f"(first as columns[{names.index(name)}])")
     return DataDictionary(columns=tuple(columns), path=path)
+
+
+def _column_key(source, path: tuple) -> str:
+    """A place in the dictionary as its author finds it: ``column 'age' max`` rather than ``columns[3].max``."""
+    if len(path) >= 2 and path[0] == "columns" and isinstance(path[1], int):
+        entry = source.plain["columns"][path[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        head = f"column {name!r}" if isinstance(name, str) else f"columns[{path[1]}]"
+        return " ".join([head, key_text(path[2:])]) if path[2:] else head
+    return key_text(path)
 
 
 # -- the cohort table ---------------------------------------------------------

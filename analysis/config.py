@@ -17,14 +17,19 @@ and the study's declarations in its own words:
 * ``checks``: the study's own cross-column rules, as Great Expectations
   expectations.
 
-Every problem is a :class:`StudySettingsError` whose message names the file
-and the key (``study.yml: study.endpoints.os.origin: ...``). Names of columns
+The file is checked against a JSON Schema first (:mod:`analysis.schema`:
+unknown keys with the known key they resemble, types, required settings),
+then for meaning here. Every problem is a :class:`StudySettingsError` whose
+message names the file, the line and the key
+(``study.yml, line 12: study.endpoints.os.origin: ...``). Names of columns
 are checked against the data dictionary by :func:`check_against_dictionary`.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from analysis.schema import CI_TRANSFORMS, LANDMARK_PATTERN, OUTCOME_KINDS, STUDY_SCHEMA, ConfigFile, read_config, validate
 
 __all__ = [
     "CI_TRANSFORMS",
@@ -53,12 +58,8 @@ __all__ = [
     "load_study",
 ]
 
-CI_TRANSFORMS = ("linear", "log", "log-log", "logit", "arcsine")
 # Days per display unit; a year is 365.25 days, a month a twelfth of it.
 TIME_UNITS = {"days": 1.0, "months": 365.25 / 12, "years": 365.25}
-SEVERITIES = ("error", "warning")
-OUTCOME_KINDS = ("proportion", "count", "categories", "survival", "cumulative_incidence", "comparison",
-                 "median", "follow_up")
 
 
 class StudySettingsError(ValueError):
@@ -280,6 +281,8 @@ class StudySettings:
     # A REDCap project's data dictionary (CSV): `data` is then that project's raw export.
     redcap_dictionary: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The file as read, with the line of every key, for messages about the declarations.
+    source: ConfigFile | None = field(default=None, repr=False, compare=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not fields; dunder lookups (copy,
@@ -293,7 +296,7 @@ class StudySettings:
 
     def parameters(self) -> dict[str, Any]:
         """The scalar settings by name, for ``@name`` in the definitions' expressions."""
-        settings = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "extra"}
+        settings = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("extra", "source")}
         settings.update(self.extra)
         return {
             name: value
@@ -302,7 +305,10 @@ class StudySettings:
         }
 
     def error(self, key: str, message: str) -> StudySettingsError:
-        return StudySettingsError(f"{self.path}: {_keyed(f'study.{key}', message)}")
+        """An error about ``study.<key>``, naming the file and the key's line."""
+        key = f"study.{key}"
+        where = self.source.where(key) if self.source is not None else str(self.path)
+        return StudySettingsError(f"{where}: {_keyed(key, message)}")
 
 
 # -- reading --------------------------------------------------------------------
@@ -314,22 +320,18 @@ def _keyed(key: str, message: str) -> str:
 
 
 class _Block:
-    """One mapping of the configuration and where it sits, for messages naming file and key."""
+    """One mapping of the configuration and where it sits, for messages naming file, line and key.
 
-    def __init__(self, path: Path, key: str, value: Any):
-        if not isinstance(value, dict):
-            raise StudySettingsError(f"{path}: {key} must be a mapping of settings, got {value!r}")
-        self.path, self.key, self.value = path, key, value
+    The schema (analysis.schema) has checked its keys and the types of its
+    values already: a block reads values and checks what they mean.
+    """
 
-    def error(self, name: str, message: str) -> StudySettingsError:
-        return StudySettingsError(f"{self.path}: {_keyed(f'{self.key}.{name}', message)}")
+    def __init__(self, source: ConfigFile, key: str, value: dict):
+        self.source, self.key, self.value = source, key, value
 
-    def allow(self, *names: str) -> None:
-        unknown = sorted(set(map(str, self.value)) - set(names))
-        if unknown:
-            raise StudySettingsError(
-                f"{self.path}: {self.key}: unknown key(s) {unknown}; allowed: {', '.join(names)}"
-            )
+    def error(self, name: str | None, message: str) -> StudySettingsError:
+        key = self.key if name is None else f"{self.key}.{name}"
+        return StudySettingsError(f"{self.source.where(key)}: {_keyed(key, message)}")
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.value.get(name)
@@ -341,47 +343,18 @@ class _Block:
             if required:
                 raise self.error(name, "is missing")
             return default
-        if isinstance(value, (dict, list)):
-            raise self.error(name, f"must be a single name or text, got {value!r}")
         return str(value)
 
     def number(self, name: str, kind: type = float) -> Any:
         value = self.value.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(name, f"must be a number, got {value!r}")
-        if kind is int and value != int(value):
-            raise self.error(name, f"must be a whole number, got {value!r}")
-        return kind(value)
+        return None if value is None else kind(value)
 
     def date(self, name: str) -> dt.date | None:
         value = self.value.get(name)
-        if value is None:
-            return None
         if isinstance(value, dt.datetime):
             return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise self.error(name, f"must be a date YYYY-MM-DD, got {value!r}") from None
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.value.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(name, f"must be true or false, got {value!r}")
-        return value
-
-    def mapping(self, name: str) -> dict:
-        value = self.value.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.error(name, f"must be a mapping (name: settings), got {value!r}")
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
         return value
 
     def items(self, name: str) -> list:
@@ -391,18 +364,17 @@ class _Block:
         return value if isinstance(value, list) else [value]
 
     def child(self, name: str, value: Any = None) -> _Block:
-        return _Block(self.path, f"{self.key}.{name}", self.value.get(name) if value is None else value)
+        return _Block(self.source, f"{self.key}.{name}", self.value.get(name) if value is None else value)
 
 
-_LANDMARK = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(day|days|month|months|year|years)\s*$")
+_LANDMARK = re.compile(LANDMARK_PATTERN)
 
 
-def _landmark(block: _Block, name: str, value: Any) -> Landmark:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+def _landmark(value: Any) -> Landmark:
+    """A landmark as the schema allows it: days as a number, or "2 years"."""
+    if isinstance(value, (int, float)):
         return Landmark(float(value), "days")
     match = _LANDMARK.match(str(value))
-    if not match:
-        raise block.error(name, f"must be a time such as '2 years', '6 months' or '100 days', got {value!r}")
     unit = match[2] if match[2].endswith("s") else match[2] + "s"
     return Landmark(float(match[1]), unit)
 
@@ -414,89 +386,76 @@ def _level_code(value: Any) -> str:
     return str(value)
 
 
-def _event_source(block: _Block, name: str, value: Any) -> EventSource:
+def _event_source(block: _Block, name: str, number: int, value: Any) -> EventSource:
     if isinstance(value, str):
         return EventSource(date=value)
-    source = block.child(name, value)
-    source.allow("date", "where", "label")
-    return EventSource(date=source.text("date", required=True), where=source.text("where"),
-                       label=source.text("label"))
+    source = block.child(f"{name}[{number}]", value)
+    return EventSource(date=source.text("date"), where=source.text("where"), label=source.text("label"))
 
 
-def _status_source(block: _Block, name: str, value: Any) -> StatusSource:
-    source = block.child(name, value)
-    source.allow("time", "status", "event_values", "label")
-    values = source.items("event_values") or [True]
-    return StatusSource(time=source.text("time", required=True), status=source.text("status", required=True),
-                        event_values=tuple(values), label=source.text("label"))
+def _event_sources(block: _Block, name: str) -> list[EventSource]:
+    return [_event_source(block, name, number, value) for number, value in enumerate(block.items(name))]
 
 
 def _endpoint(study: _Block, name: str, default_landmark: float | None) -> Endpoint:
-    block = study.child(f"endpoints.{name}", study.mapping("endpoints")[name])
-    block.allow("label", "short", "description", "unit", "landmarks", "population", "origin", "events", "censor",
-                "competing", "time", "status", "event_values", "competing_label")
-    unit = block.text("unit", "months")
-    if unit not in TIME_UNITS:
-        raise block.error("unit", f"must be one of {', '.join(TIME_UNITS)}, got {unit!r}")
-    landmarks = [_landmark(block, "landmarks", v) for v in block.items("landmarks")]
+    block = study.child(f"endpoints.{name}", study.get("endpoints")[name])
+    landmarks = [_landmark(v) for v in block.items("landmarks")]
     if not landmarks and default_landmark is not None:
-        landmarks = [_landmark(block, "landmarks", default_landmark)]
+        landmarks = [_landmark(default_landmark)]
     label = block.text("label", name.replace("_", " ").capitalize())
     common = dict(
         name=name, label=label, short=block.text("short", label), description=block.text("description"),
-        unit=unit, landmarks=tuple(landmarks), population=block.text("population"),
+        unit=block.text("unit", "months"), landmarks=tuple(landmarks), population=block.text("population"),
         competing_label=block.text("competing_label"),
     )
     if block.get("origin") is not None:
         if block.get("time") is not None or block.get("status") is not None:
             raise block.error("origin", "give either origin/events/censor (dates) or time/status, not both")
-        events = [_event_source(block, "events", v) for v in block.items("events")]
+        events = _event_sources(block, "events")
         if not events:
             raise block.error("events", "is missing: at least one event source (a date column) is needed")
-        competing = [_event_source(block, "competing", v) for v in block.items("competing")]
         return Endpoint(**common, origin=block.text("origin"), events=tuple(events),
-                        censor=block.text("censor", required=True), competing=tuple(competing))
+                        censor=block.text("censor", required=True), competing=tuple(_event_sources(block, "competing")))
     if block.get("time") is None or block.get("status") is None:
-        raise StudySettingsError(
-            f"{block.path}: {block.key}: give either origin, events and censor (dates) or time and status (columns)"
-        )
+        raise block.error(None, "give either origin, events and censor (dates) or time and status (columns)")
     event = StatusSource(time=block.text("time"), status=block.text("status"),
                          event_values=tuple(block.items("event_values") or [True]))
     competing = block.get("competing")
-    if isinstance(competing, list):
+    if competing is None:
+        return Endpoint(**common, status_event=event)
+    if not isinstance(competing, dict):
         raise block.error("competing", "with time and status, give one mapping {time:, status:, event_values:}")
-    status_competing = _status_source(block, "competing", competing) if competing is not None else None
+    source = block.child("competing")
+    status_competing = StatusSource(time=source.text("time"), status=source.text("status"),
+                                    event_values=tuple(source.items("event_values") or [True]),
+                                    label=source.text("label"))
     return Endpoint(**common, status_event=event, status_competing=status_competing)
 
 
 def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> ComparisonSpec:
-    block = study.child(f"comparisons.{name}", study.mapping("comparisons")[name])
-    block.allow("endpoint", "by", "levels", "reference", "strata", "hazard_ratios", "landmark", "known_from",
-                "rmst", "fixed_time")
-    endpoint = block.text("endpoint", required=True)
+    block = study.child(f"comparisons.{name}", study.get("comparisons")[name])
+    endpoint = block.text("endpoint")
     if endpoint not in endpoints:
         raise block.error("endpoint", f"{endpoint!r} is not a declared endpoint ({', '.join(endpoints) or 'none'})")
     levels = block.get("levels")
-    if levels is not None and not isinstance(levels, dict):
-        raise block.error("levels", f"must map each level's code to its label, got {levels!r}")
     levels = {_level_code(k): str(v) for k, v in levels.items()} if levels else None
     reference = block.get("reference")
     reference = _level_code(reference) if reference is not None else None
     if levels is not None and reference is not None and reference not in levels:
         raise block.error("reference", f"{reference!r} is not one of the levels {list(levels)}")
-    return ComparisonSpec(name=name, endpoint=endpoint, by=block.text("by", required=True), levels=levels,
+    return ComparisonSpec(name=name, endpoint=endpoint, by=block.text("by"), levels=levels,
                           reference=reference, strata=block.text("strata"),
-                          hazard_ratios=block.flag("hazard_ratios", True), **_comparison_methods(block, endpoints))
+                          hazard_ratios=block.get("hazard_ratios", True), **_comparison_methods(block, endpoints))
 
 
 def _comparison_methods(block: _Block, endpoints: Mapping[str, Endpoint]) -> dict:
     """The optional methods of a comparison: landmark, known_from, rmst, fixed_time."""
     endpoint = endpoints[block.text("endpoint")]
     methods = dict(
-        landmark=_landmark(block, "landmark", block.get("landmark")) if block.get("landmark") is not None else None,
+        landmark=_landmark(block.get("landmark")) if block.get("landmark") is not None else None,
         known_from=block.text("known_from"),
-        rmst=_landmark(block, "rmst", block.get("rmst")) if block.get("rmst") is not None else None,
-        fixed_time=block.flag("fixed_time", False),
+        rmst=_landmark(block.get("rmst")) if block.get("rmst") is not None else None,
+        fixed_time=bool(block.get("fixed_time", False)),
     )
     if methods["known_from"] is not None and methods["landmark"] is None:
         raise block.error("known_from", "needs a landmark: the time-dependent model goes with the landmark analysis")
@@ -507,9 +466,8 @@ def _comparison_methods(block: _Block, endpoints: Mapping[str, Endpoint]) -> dic
 
 
 def _model(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> ModelSpec:
-    block = study.child(f"models.{name}", study.mapping("models")[name])
-    block.allow("endpoint", "covariates", "references", "ties")
-    endpoint = block.text("endpoint", required=True)
+    block = study.child(f"models.{name}", study.get("models")[name])
+    endpoint = block.text("endpoint")
     if endpoint not in endpoints:
         raise block.error("endpoint", f"{endpoint!r} is not a declared endpoint ({', '.join(endpoints) or 'none'})")
     if endpoints[endpoint].has_competing_events:
@@ -517,35 +475,26 @@ def _model(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> Model
     covariates = [str(c) for c in block.items("covariates")]
     if not covariates:
         raise block.error("covariates", "is missing: name at least one column or definition")
-    references = {str(k): _level_code(v) for k, v in block.mapping("references").items()}
+    references = {str(k): _level_code(v) for k, v in block.get("references", {}).items()}
     unknown = sorted(set(references) - set(covariates))
     if unknown:
         raise block.error("references", f"{unknown} are not among the covariates {covariates}")
-    ties = block.text("ties", "efron")
-    if ties not in ("efron", "breslow"):
-        raise block.error("ties", f"must be efron or breslow, got {ties!r}")
-    return ModelSpec(name=name, endpoint=endpoint, covariates=tuple(covariates), references=references, ties=ties)
+    return ModelSpec(name=name, endpoint=endpoint, covariates=tuple(covariates), references=references,
+                     ties=block.text("ties", "efron"))
 
 
 def _proportion(study: _Block, name: str) -> ProportionSpec:
-    block = study.child(f"proportions.{name}", study.mapping("proportions")[name])
-    block.allow("count", "among", "method")
-    method = block.text("method", "clopper-pearson")
-    if method not in ("clopper-pearson", "wilson"):
-        raise block.error("method", f"must be clopper-pearson or wilson, got {method!r}")
-    return ProportionSpec(name=name, count=block.text("count", required=True), among=block.text("among"),
-                          method=method)
+    block = study.child(f"proportions.{name}", study.get("proportions")[name])
+    return ProportionSpec(name=name, count=block.text("count"), among=block.text("among"),
+                          method=block.text("method", "clopper-pearson"))
 
 
 def _outcome(study: _Block, number: int, value: Any, settings: dict) -> OutcomeRow:
     block = study.child(f"outcomes[{number}]", value)
     kinds = [k for k in OUTCOME_KINDS if k in block.value]
     if len(kinds) != 1:
-        raise StudySettingsError(
-            f"{block.path}: {block.key}: each row names exactly one of {', '.join(OUTCOME_KINDS)}, got {value!r}"
-        )
+        raise block.error(None, f"each row names exactly one of {', '.join(OUTCOME_KINDS)}, got {value!r}")
     kind = kinds[0]
-    block.allow(kind, "among", "at", "label", "indent")
     name = block.text(kind)
     known = {
         "proportion": settings["proportions"], "survival": settings["endpoints"],
@@ -556,37 +505,24 @@ def _outcome(study: _Block, number: int, value: Any, settings: dict) -> OutcomeR
         raise block.error(kind, f"{name!r} is not declared (declared: {', '.join(known) or 'none'})")
     if kind == "cumulative_incidence" and not settings["endpoints"][name].has_competing_events:
         raise block.error(kind, f"endpoint {name!r} declares no competing events")
-    at = _landmark(block, "at", block.get("at")) if block.get("at") is not None else None
+    at = _landmark(block.get("at")) if block.get("at") is not None else None
     return OutcomeRow(kind=kind, name=name, among=block.text("among"), at=at, label=block.text("label"),
                       indent=block.number("indent", int) or 0)
-
-
-def _check(study: _Block, number: int, value: Any) -> CheckRule:
-    block = study.child(f"checks[{number}]", value)
-    block.allow("rule", "type", "kwargs", "row_condition", "description", "severity")
-    severity = block.text("severity", "error")
-    if severity not in SEVERITIES:
-        raise block.error("severity", f"must be error or warning, got {severity!r}")
-    description = block.text("description", required=True)
-    if len(description.splitlines()) != 1:
-        raise block.error("description", "must be one line")
-    kwargs = block.get("kwargs", {})
-    if not isinstance(kwargs, dict):
-        raise block.error("kwargs", f"must be a mapping of the expectation's arguments, got {kwargs!r}")
-    return CheckRule(rule=block.text("rule", required=True), type=block.text("type", required=True),
-                     kwargs=dict(kwargs), description=description, severity=severity,
-                     row_condition=block.text("row_condition"))
 
 
 _PARAMETER = re.compile(r"@(\w+)")
 
 
+def _parameter(block: _Block, name: str, parameters: Mapping[str, Any]) -> Any:
+    if name not in parameters:
+        raise block.error(None, f"@{name} is not a setting of the study block")
+    return parameters[name]
+
+
 def _substitute(block: _Block, text: str, parameters: Mapping[str, Any]) -> str:
     """``@name`` in a check's condition or description replaced by the setting's value."""
     def value(match: re.Match) -> str:
-        if match[1] not in parameters:
-            raise StudySettingsError(f"{block.path}: {block.key}: @{match[1]} is not a setting of the study block")
-        setting = parameters[match[1]]
+        setting = _parameter(block, match[1], parameters)
         return f"{setting:g}" if isinstance(setting, float) else str(setting)
     return _PARAMETER.sub(value, text)
 
@@ -594,14 +530,24 @@ def _substitute(block: _Block, text: str, parameters: Mapping[str, Any]) -> str:
 def _setting(block: _Block, value: Any, parameters: Mapping[str, Any]) -> Any:
     """An argument written "@name" is the setting's value, typed (a threshold as a number)."""
     if isinstance(value, str) and (match := re.fullmatch(r"@(\w+)", value)):
-        if match[1] not in parameters:
-            raise StudySettingsError(f"{block.path}: {block.key}: @{match[1]} is not a setting of the study block")
-        return parameters[match[1]]
+        return _parameter(block, match[1], parameters)
     return value
 
 
-_REQUIRED_SETTINGS = ("data", "dictionary", "ci_transform", "conf_level")
-_KNOWN = frozenset(StudySettings.__dataclass_fields__) - {"path", "extra"}
+def _check(study: _Block, number: int, value: Any, parameters: Mapping[str, Any]) -> CheckRule:
+    block = study.child(f"checks[{number}]", value)
+    condition = block.text("row_condition")
+    return CheckRule(
+        rule=block.text("rule"), type=block.text("type"),
+        kwargs={key: _setting(block.child(f"kwargs.{key}", {}), argument, parameters)
+                for key, argument in block.get("kwargs", {}).items()},
+        description=_substitute(block.child("description", {}), block.text("description"), parameters),
+        severity=block.text("severity", "error"),
+        row_condition=_substitute(block.child("row_condition", {}), condition, parameters) if condition else None,
+    )
+
+
+_KNOWN = frozenset(StudySettings.__dataclass_fields__) - {"path", "extra", "source"}
 
 
 def _redcap_dictionary(raw: Mapping[str, Any]) -> Path | None:
@@ -615,6 +561,9 @@ def _redcap_dictionary(raw: Mapping[str, Any]) -> Path | None:
 def load_study(path: str | Path = "study.yml") -> StudySettings:
     """Read the study settings and declarations, the ``study:`` block of study.yml.
 
+    The file is first checked against :data:`analysis.schema.STUDY_SCHEMA`
+    (every problem at once, each with its line); then the declarations'
+    references to one another, the study window and the files it names.
     The environment variable ``DATA``, when set and not empty, replaces the
     ``data`` setting (``DATA=other.csv make report``); ``REDCAP_DICTIONARY``
     likewise replaces ``redcap_dictionary``.
@@ -622,9 +571,11 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
     Raises
     ------
     StudySettingsError
-        Missing file or setting, a value of the wrong kind, a study window that
-        ends before it starts or after the cut-off, an unknown CI transform, a
-        declaration that refers to something not declared.
+        Missing file or setting, an unknown key (with the known key it most
+        resembles), a value of the wrong kind, a study window that ends before
+        it starts or after the cut-off, a declaration that refers to something
+        not declared, a data or dictionary file that is not there. The message
+        names the file, the line and the key.
 
     Examples
     --------
@@ -635,44 +586,31 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
     True
     """
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StudySettingsError(f"{path}: study file not found") from None
-    except yaml.YAMLError as error:
-        raise StudySettingsError(f"{path}: not valid YAML: {error}") from None
-    raw = document.get("study") if isinstance(document, dict) else None
-    if not isinstance(raw, dict):
-        raise StudySettingsError(f"{path}: expected a 'study:' block")
-    study = _Block(path, "study", raw)
-    missing = [name for name in _REQUIRED_SETTINGS if raw.get(name) is None]
-    if missing:
-        raise StudySettingsError(f"{path}: study.{missing[0]} is missing" + (f" (also {missing[1:]})" if missing[1:] else ""))
+    source = read_config(path, StudySettingsError, "study file")
+    validate(source, STUDY_SCHEMA, StudySettingsError)
+    raw = source.data["study"]
+    study = _Block(source, "study", raw)
 
     landmark_days = study.number("landmark_days")
-    endpoints = {str(name): _endpoint(study, name, landmark_days) for name in study.mapping("endpoints")}
-    if any(e.from_dates for e in endpoints.values()) and raw.get("cutoff_date") is None:
-        raise StudySettingsError(f"{path}: study.cutoff_date is missing (endpoints from dates need the data cut-off)")
-    comparisons = {str(name): _comparison(study, name, endpoints) for name in study.mapping("comparisons")}
-    proportions = {str(name): _proportion(study, name) for name in study.mapping("proportions")}
-    models = {str(name): _model(study, name, endpoints) for name in study.mapping("models")}
+    endpoints = {str(name): _endpoint(study, name, landmark_days) for name in study.get("endpoints", {})}
+    from_dates = [name for name, endpoint in endpoints.items() if endpoint.from_dates]
+    if from_dates and raw.get("cutoff_date") is None:
+        first = f"study.endpoints.{from_dates[0]}"
+        raise study.error("cutoff_date", f"is missing: {first} (line {source.line(first)}) runs from dates, "
+                                         "which the data cut-off ends")
+    comparisons = {str(name): _comparison(study, name, endpoints) for name in study.get("comparisons", {})}
+    proportions = {str(name): _proportion(study, name) for name in study.get("proportions", {})}
+    models = {str(name): _model(study, name, endpoints) for name in study.get("models", {})}
     declared = {"endpoints": endpoints, "comparisons": comparisons, "proportions": proportions}
     outcomes = tuple(_outcome(study, i, row, declared) for i, row in enumerate(study.items("outcomes")))
-
-    definitions = {}
-    for name, definition in study.mapping("definitions").items():
-        block = study.child(f"definitions.{name}", definition)
-        block.allow("label", "where")
-        definitions[str(name)] = {"label": block.text("label", str(name)), "where": block.text("where", required=True)}
-
+    definitions = {str(name): {"label": str(definition.get("label") or name), "where": str(definition["where"])}
+                   for name, definition in study.get("definitions", {}).items()}
     death = None
     if raw.get("death") is not None:
         block = study.child("death")
-        block.allow("date", "status", "dead", "last_contact")
-        death = Death(date=block.text("date", required=True), status=block.text("status", required=True),
-                      dead=block.get("dead", "dead"), last_contact=block.text("last_contact", required=True))
+        death = Death(date=block.text("date"), status=block.text("status"), dead=block.get("dead", "dead"),
+                      last_contact=block.text("last_contact"))
 
-    characteristics = study.items("characteristics")
     extra = {k: v for k, v in raw.items() if k not in _KNOWN}
     settings = StudySettings(
         path=path,
@@ -691,9 +629,9 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         word_limit=study.number("word_limit", int),
         date_format=str(raw.get("date_format") or StudySettings.date_format),
         definitions=definitions,
-        characteristics=tuple(str(c) for c in characteristics),
+        characteristics=tuple(str(c) for c in study.items("characteristics")),
         characteristics_by=study.text("characteristics_by"),
-        characteristics_test=study.flag("characteristics_test", False),
+        characteristics_test=study.get("characteristics_test", False),
         endpoints=endpoints,
         comparisons=comparisons,
         proportions=proportions,
@@ -702,38 +640,44 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         death=death,
         redcap_dictionary=_redcap_dictionary(raw),
         extra=extra,
+        source=source,
     )
-    parameters = settings.parameters()
-    checks = []
-    for number, value in enumerate(study.items("checks")):
-        rule = _check(study, number, value)
-        block = study.child(f"checks[{number}]", value)
-        kwargs = {key: _setting(block, value, parameters) for key, value in rule.kwargs.items()}
-        checks.append(replace(
-            rule, kwargs=kwargs, description=_substitute(block, rule.description, parameters),
-            row_condition=_substitute(block, rule.row_condition, parameters) if rule.row_condition else None,
-        ))
-    names = [c.rule for c in checks]
-    if len(set(names)) != len(names):
-        raise StudySettingsError(f"{path}: study.checks: rule names must be unique, repeated: "
-                                 f"{sorted({n for n in names if names.count(n) > 1})}")
     # The checks' words use the settings' values (@name), so they are read last.
-    settings = replace(settings, checks=tuple(checks))
+    parameters = settings.parameters()
+    checks = tuple(_check(study, number, value, parameters) for number, value in enumerate(study.items("checks")))
+    seen: dict[str, int] = {}
+    for number, check in enumerate(checks):
+        if check.rule in seen:
+            raise study.error(f"checks[{number}].rule", f"{check.rule!r} is already the name of checks[{seen[check.rule]}]; "
+                                                        "rule names must be unique")
+        seen[check.rule] = number
+    settings = replace(settings, checks=checks)
 
     window = (settings.window_start, settings.window_end)
     if any(d is not None for d in window):
         if None in window:
-            raise StudySettingsError(f"{path}: study.window_start and study.window_end go together")
+            raise study.error("window_end" if settings.window_end is None else "window_start",
+                              "is missing: study.window_start and study.window_end go together")
         if not settings.window_start <= settings.window_end <= (settings.cutoff_date or settings.window_end):
-            raise StudySettingsError(
-                f"{path}: expected window_start <= window_end <= cutoff_date, got "
-                f"{settings.window_start}, {settings.window_end}, {settings.cutoff_date}"
-            )
-    if settings.ci_transform not in CI_TRANSFORMS:
-        raise StudySettingsError(f"{path}: study.ci_transform must be one of {CI_TRANSFORMS}, got {settings.ci_transform!r}")
-    if not 0 < settings.conf_level < 1:
-        raise StudySettingsError(f"{path}: study.conf_level must be between 0 and 1, got {settings.conf_level}")
+            raise study.error("window_end", "must lie between study.window_start and study.cutoff_date: expected "
+                              f"window_start <= window_end <= cutoff_date, got {settings.window_start}, "
+                              f"{settings.window_end}, {settings.cutoff_date}")
+    _check_files(study, settings)
     return settings
+
+
+def _check_files(study: _Block, settings: StudySettings) -> None:
+    """The dictionary, and the cohort file unless DATA names another, are where study.yml says.
+
+    Relative paths are read from the study file's folder, as the report reads them.
+    """
+    folder = settings.path.resolve().parent
+    named = [("dictionary", settings.dictionary)]
+    if not os.environ.get("DATA"):
+        named.insert(0, ("data", settings.data))
+    for key, name in named:
+        if not (folder / name).is_file():
+            raise study.error(key, f"file '{name}' not found (looked in {folder})")
 
 
 # -- against the dictionary -------------------------------------------------------------
@@ -751,7 +695,9 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         if name is None:
             return
         if name not in columns:
-            raise settings.error(key, f"{name!r} is not a column of the data dictionary {dictionary.path or ''}".rstrip())
+            close = difflib.get_close_matches(name, list(columns), n=1)
+            raise settings.error(key, f"{name!r} is not a column of the data dictionary {dictionary.path or ''}".rstrip()
+                                 + (f"; did you mean {close[0]}?" if close else ""))
         if types and columns[name].type not in types:
             raise settings.error(key, f"column {name!r} is {columns[name].type}, expected {' or '.join(types)}")
 
@@ -759,10 +705,34 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         if name is not None and name not in definitions:
             column(key, name, *types)
 
+    def expression(key: str, text: str) -> None:
+        """A pandas expression names only columns of the dictionary, and @settings of the study block."""
+        for name in _PARAMETER.findall(text):
+            if name not in parameters:
+                raise settings.error(key, f"@{name} is not a setting of the study block")
+        try:
+            # pandas' @name is not Python; the setting stands in as a number for the parse.
+            tree = ast.parse(_PARAMETER.sub("0", text).strip(), mode="eval")
+        except SyntaxError as problem:
+            raise settings.error(key, f"{text!r} is not a valid expression ({problem.msg})") from None
+        for name in sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}):
+            if name not in columns:
+                close = difflib.get_close_matches(name, list(columns), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise settings.error(key, f"{name!r} in {text!r} is not a column of the data dictionary{hint}")
+
     def condition(key: str, text: str | None) -> None:
         # A bare name must be a yes/no variable; anything else is a pandas expression.
-        if text is not None and re.fullmatch(r"\w+", text):
+        if text is None:
+            return
+        if re.fullmatch(r"\w+", text):
             variable(key, text, "boolean")
+        else:
+            expression(key, text)
+
+    parameters = settings.parameters()
+    for name, definition in definitions.items():
+        expression(f"definitions.{name}.where", definition["where"])
 
     column("entry_date", settings.entry_date, "date")
     for name in settings.characteristics:
@@ -775,9 +745,9 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
             column(f"{key}.origin", endpoint.origin, "date")
             column(f"{key}.censor", endpoint.censor, "date")
             for kind, sources in (("events", endpoint.events), ("competing", endpoint.competing)):
-                for source in sources:
-                    column(f"{key}.{kind}", source.date, "date")
-                    condition(f"{key}.{kind}", source.where)
+                for number, source in enumerate(sources):
+                    column(f"{key}.{kind}[{number}].date", source.date, "date")
+                    condition(f"{key}.{kind}[{number}].where", source.where)
         else:
             column(f"{key}.time", endpoint.status_event.time, "integer", "float")
             column(f"{key}.status", endpoint.status_event.status, "boolean", "integer", "category")
@@ -789,11 +759,16 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         variable(f"{key}.by", comparison.by, "boolean", "category")
         variable(f"{key}.strata", comparison.strata, "boolean", "category")
         column(f"{key}.known_from", comparison.known_from, "date")
-        if comparison.by in columns and columns[comparison.by].type == "category":
-            codes = list(columns[comparison.by].values)
-            for level in list(comparison.levels or ()) + [comparison.reference]:
-                if level is not None and level not in codes:
-                    raise settings.error(key, f"level {level!r} is not a code of column {comparison.by!r} ({codes})")
+        # A yes/no variable (a boolean column or a definition) has the levels yes and no.
+        is_category = comparison.by not in definitions and columns[comparison.by].type == "category"
+        codes = list(columns[comparison.by].values) if is_category else ["yes", "no"]
+        for level in comparison.levels or ():
+            if level not in codes:
+                raise settings.error(f"{key}.levels.{level}", f"{level!r} is not a level of {comparison.by!r} "
+                                                              f"({', '.join(codes)})")
+        if comparison.reference is not None and comparison.reference not in codes:
+            raise settings.error(f"{key}.reference", f"{comparison.reference!r} is not a level of {comparison.by!r} "
+                                                     f"({', '.join(codes)})")
     for name, model in settings.models.items():
         for covariate in model.covariates:
             variable(f"models.{name}.covariates", covariate)

@@ -21,10 +21,13 @@ import re
 import pandas as pd
 
 __all__ = [
+    "FREE_TEXT_MIN_WORDS",
+    "FREE_TEXT_NAME_PATTERN",
     "IDENTIFIER_NAME_PATTERN",
     "IDENTIFIER_VALUE_PATTERN",
     "PERSON_NAME_PATTERN",
     "birth_date_rows",
+    "column_words",
     "ids_with_names",
     "looks_identifying",
 ]
@@ -45,6 +48,25 @@ IDENTIFIER_NAME_PATTERN = (
     r"|_фио_|_ф_и_о_|_имя_|_фамилия_|_отчество_|_инициалы_|_дата_рождения_|_др_|_д_р_|_рожд|_адрес|_телефон|_тел_"
     r"|_моб|_почта_|_e_mail_|_емейл_|_снилс_|_инн_|_паспорт|_полис|_истори[яи]_болезни_|_номер_истории_|_иб_"
 )
+
+# Column names that say "free text", searched as IDENTIFIER_NAME_PATTERN is; free
+# text may name people, so it stays out of the analysis set.
+FREE_TEXT_NAME_PATTERN = r"_(comment|comments|note|notes|remark|remarks|free_?text|description|narrative|text)_"
+# A value of this many words or more is prose, not a code.
+FREE_TEXT_MIN_WORDS = 3
+
+
+def column_words(column: object) -> str:
+    """A column name as words: camelCase split, lower-cased, runs of other characters (any script) as ``_``.
+
+    The form the name patterns above are searched in.
+
+    >>> column_words("Дата рождения"), column_words("Patient Name"), column_words("DateOfBirth")
+    ('_дата_рождения_', '_patient_name_', '_date_of_birth_')
+    """
+    words = re.sub(r"(?<=[a-zа-яё0-9])(?=[A-ZА-ЯЁ])", "_", str(column))
+    return "_" + re.sub(r"[\W_]+", "_", words.lower()).strip("_") + "_"
+
 
 _DIGIT_SEP = r"[\s\-]*"
 # Values that are contact details or national numbers, searched in any case.

@@ -38,7 +38,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
-from analysis.identifiers import birth_date_rows, ids_with_names
+from analysis.identifiers import birth_date_rows, column_words, ids_with_names
 
 # How many patient ids and values a finding keeps; the count says how many more.
 MAX_LISTED = 10
@@ -94,16 +94,6 @@ def _finding(column: str, reason: str, rows: pd.Series, patient_ids: pd.Series, 
     }
 
 
-def _normalised_name(column: Any) -> str:
-    """A column name as words: camelCase split, lower-cased, runs of other characters (any script) as ``_``.
-
-    >>> _normalised_name("Дата рождения"), _normalised_name("Patient Name"), _normalised_name("DateOfBirth")
-    ('_дата_рождения_', '_patient_name_', '_date_of_birth_')
-    """
-    words = re.sub(r"(?<=[a-zа-яё0-9])(?=[A-ZА-ЯЁ])", "_", str(column))
-    return "_" + re.sub(r"[\W_]+", "_", words.lower()).strip("_") + "_"
-
-
 def _text_columns(df: pd.DataFrame, skip: list[str]) -> list[str]:
     return [c for c in df.columns if c not in skip and df[c].dtype == object]
 
@@ -122,7 +112,7 @@ class TableDirectIdentifiers(TableMetricProvider):
         patient_ids = df[id_column] if id_column in df.columns else pd.Series(df.index, index=df.index)
         findings = []
         for column in df.columns:
-            normalised = _normalised_name(column)
+            normalised = column_words(column)
             if name_pattern.search(normalised):
                 filled = df[column].dropna()
                 findings.append(
@@ -206,7 +196,7 @@ class TableFreeTextColumns(TableMetricProvider):
         findings = []
         for column in _text_columns(df, list(metric_value_kwargs["declared_columns"])):
             values = df[column].dropna().astype(str)
-            normalised = _normalised_name(column)
+            normalised = column_words(column)
             if name_pattern.search(normalised):
                 findings.append(_finding(column, "column name suggests free text", values, patient_ids, show=False))
                 continue

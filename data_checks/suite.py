@@ -33,7 +33,13 @@ from great_expectations.expectations.registry import get_expectation_impl
 
 from analysis.cohort import ColumnSpec, DataDictionary
 from analysis.config import StudySettings
-from analysis.identifiers import IDENTIFIER_NAME_PATTERN, IDENTIFIER_VALUE_PATTERN, PERSON_NAME_PATTERN
+from analysis.identifiers import (
+    FREE_TEXT_MIN_WORDS,
+    FREE_TEXT_NAME_PATTERN,
+    IDENTIFIER_NAME_PATTERN,
+    IDENTIFIER_VALUE_PATTERN,
+    PERSON_NAME_PATTERN,
+)
 from data_checks.custom_expectations import (
     ExpectColumnPairValuesToBeAtLeastDaysApart,
     ExpectTableRowsToDifferBeyondId,
@@ -52,9 +58,6 @@ PRIVACY = "Privacy"
 FOLLOW_UP = "Follow-up"
 SECTIONS = (STRUCTURE, RANGES, DATES, CONSISTENCY, PRIVACY, FOLLOW_UP)
 
-FREE_TEXT_NAME_PATTERN = r"_(comment|comments|note|notes|remark|remarks|free_?text|description|narrative|text)_"
-# A value of this many words or more is prose, not a code.
-FREE_TEXT_MIN_WORDS = 3
 
 
 def _rule(expectation_class, rule: str, section: str, description: str, warning: bool = False, **kwargs):

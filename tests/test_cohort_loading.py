@@ -292,10 +292,10 @@ def test_not_a_workbook(tmp_path):
 def test_dictionary_errors_name_the_file_and_column(tmp_path):
     path = tmp_path / "dictionary.yml"
     path.write_text("columns:\n  - name: age\n    type: number\n")
-    with pytest.raises(DictionaryError, match=r"dictionary\.yml: column 'age': type must be one of"):
+    with pytest.raises(DictionaryError, match=r"dictionary\.yml, line 3: column 'age' type must be one of"):
         load_dictionary(path)
     path.write_text("columns:\n  - name: sex\n    type: category\n")
-    with pytest.raises(DictionaryError, match="a category needs its 'values'"):
+    with pytest.raises(DictionaryError, match=r"line 2: column 'sex' values is missing \(a category lists its codes"):
         load_dictionary(path)
 
 

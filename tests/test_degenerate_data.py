@@ -100,6 +100,6 @@ def test_a_bad_declaration_is_named_with_file_and_key(tmp_path):
     (tmp_path / "data").mkdir()
     for name in ("dictionary.yml", "example_cohort.csv"):
         (tmp_path / "data" / name).write_bytes((ROOT / "data" / name).read_bytes())
-    with pytest.raises(ValueError, match=r"study\.yml: study\.endpoints\.sos_after_hsct\.origin: 'transplant_day' "
+    with pytest.raises(ValueError, match=r"study\.yml, line \d+: study\.endpoints\.sos_after_hsct\.origin: 'transplant_day' "
                                          r"is not a column of the data dictionary"):
         Study(tmp_path / "study.yml")

@@ -250,14 +250,18 @@ def test_draft_dictionary_from_redcap_is_the_reviewed_one():
 
 
 def test_study_points_at_the_redcap_dictionary(tmp_path, monkeypatch):
-    text = (ROOT / "study.yml").read_text().replace("  dictionary: data/dictionary.yml\n",
-                                                    "  dictionary: data/dictionary.yml\n  redcap_dictionary: redcap.csv\n")
+    text = (ROOT / "study.yml").read_text()
+    text = text.replace("  data: data/example_cohort.csv\n", f"  data: {ROOT / 'data' / 'example_cohort.csv'}\n")
+    text = text.replace("  dictionary: data/dictionary.yml\n",
+                        f"  dictionary: {ROOT / 'data' / 'dictionary.yml'}\n  redcap_dictionary: redcap.csv\n")
     (tmp_path / "study.yml").write_text(text)
     monkeypatch.delenv("REDCAP_DICTIONARY", raising=False)
     assert load_study(tmp_path / "study.yml").redcap_dictionary == Path("redcap.csv")
+    # The variable, like DATA, is a path from the working directory.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("REDCAP_DICTIONARY", "other.csv")
-    assert load_study(tmp_path / "study.yml").redcap_dictionary == Path("other.csv")
-    assert load_study(ROOT / "study.yml").redcap_dictionary == Path("other.csv")
+    assert load_study(tmp_path / "study.yml").redcap_dictionary == tmp_path / "other.csv"
+    assert load_study(ROOT / "study.yml").redcap_dictionary == tmp_path / "other.csv"
     monkeypatch.delenv("REDCAP_DICTIONARY")
     assert load_study(ROOT / "study.yml").redcap_dictionary is None
 
