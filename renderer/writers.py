@@ -15,7 +15,7 @@ from renderer.errors import RenderError
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Format options that are pandoc flags or renderer settings, not template variables.
 NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
-                "keep-typ", "template-partials", "reference-doc", "filters"}
+                "keep-typ", "template-partials", "reference-doc", "filters", "font-paths"}
 
 
 def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
@@ -90,8 +90,11 @@ def write_pdf(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: 
     typ = work_dir / (out.stem + ".typ")
     typ.write_text(source, encoding="utf-8")
     try:
-        # Only the fonts embedded in typst: the same PDF on every machine.
-        typst.compile(str(typ), output=str(out), root="/", font_paths=[], ignore_system_fonts=True)
+        # Only the fonts embedded in typst and those of `font-paths` (the report's face,
+        # templates/fonts): the same PDF on every machine.
+        fonts = options.get("font-paths") or []
+        fonts = [str(path) for path in (fonts if isinstance(fonts, list) else [fonts])]
+        typst.compile(str(typ), output=str(out), root="/", font_paths=fonts, ignore_system_fonts=True)
     except typst.TypstError as exc:
         raise RenderError(f"typst could not compile the PDF: {exc}".splitlines()[0], detail=str(exc)) from exc
     return typ
