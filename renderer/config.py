@@ -46,7 +46,7 @@ _UNSUPPORTED_KEYS = {
     "fig-pos", "fig-responsive", "code-fold", "code-tools", "code-line-numbers", "highlight-style",
     "theme", "number-depth", "number-offset", "toc-title", "toc-location", "linestretch",
     "reference-location", "citation-location", "df-print", "lightbox", "brand", "license", "copyright",
-    "funding", "keywords", "abstract-title", "author-title", "affiliation-title",
+    "funding", "abstract-title", "author-title", "affiliation-title",
 }
 _FIGURE_KEYS = ("fig-width", "fig-height", "fig-dpi")
 # The `journal` fields of pandoc's JATS metadata; the title block prints the title.

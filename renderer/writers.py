@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
+from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +57,54 @@ def write_docx(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir:
     >>> len(docx.Document(str(d / "a.docx")).tables)
     1
     """
+    meta = ast["meta"]
+    # Core properties: pandoc fills subject and keywords from the metadata; the
+    # conference is the subject unless one is given (as the Lua filter does under Quarto).
+    if "subject" not in meta and "conference" in meta:
+        meta = {**meta, "subject": meta["conference"]}
     args = ["-f", "json", "-t", "docx", "--resource-path", str(doc_dir), "-o", str(out)]
     if options.get("reference-doc"):
         args += ["--reference-doc", str(options["reference-doc"])]
     args += _common_flags(options)
-    pandoc(args, json.dumps(ast), cwd=doc_dir)
+    pandoc(args, json.dumps({**ast, "meta": meta}), cwd=doc_dir)
+    # Title and authors: the title block is drawn from styled paragraphs, so
+    # pandoc, which takes them from `title` and `author`, leaves them empty.
+    authors = [_meta_text(author["c"]["name"]) for author in meta.get("by-author", {}).get("c", [])
+               if author["t"] == "MetaMap" and "name" in author["c"]]
+    _set_core_properties(out, title=_meta_text(meta.get("pagetitle")), creator="; ".join(authors))
+
+
+def _meta_text(value: Any) -> str:
+    """The plain text of a metadata value (strings, inlines, a map's `literal`)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "".join(_meta_text(v) for v in value)
+    kind, content = value.get("t"), value.get("c")
+    if kind in ("MetaString", "Str"):
+        return content
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind == "MetaMap":
+        return _meta_text(content.get("literal"))
+    if isinstance(content, list):
+        return _meta_text(content)
+    return ""
+
+
+def _set_core_properties(docx: Path, **fields: str) -> None:
+    """Fill empty Dublin Core fields (``dc:title``, ``dc:creator``) of a .docx in place."""
+    with zipfile.ZipFile(docx) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(docx, "w") as archive:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for name, value in fields.items():
+                    if value:
+                        text = text.replace(f"<dc:{name}></dc:{name}>", f"<dc:{name}>{escape(value)}</dc:{name}>")
+                data = text.encode("utf-8")
+            archive.writestr(info, data)
 
 
 def write_pdf(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path,

@@ -7,6 +7,7 @@ them on Quarto's outputs too.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -95,3 +96,53 @@ def test_report_in_a_browser(browser, output):
 
 def test_data_docs_in_a_browser(browser, output):
     check_data_docs_in_browser(browser, output)
+
+
+def check_docx(out: Path) -> None:
+    """Word sees the document's properties, an A4 page with the PDF's margins and its own styles."""
+    from docx import Document
+    from docx.shared import Cm
+
+    document = Document(str(out / "report.docx"))
+    properties = document.core_properties
+    assert properties.title.startswith("Treatment of Pediatric Patients")
+    assert "Dmitrii Evstratov" in properties.author and "Larisa Shelikhova" in properties.author
+    assert properties.subject == "SIOP ASIA 2025, Saudi Arabia"
+    assert "inotuzumab ozogamicin" in properties.keywords
+    for section in document.sections:
+        assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+        assert abs(section.left_margin - Cm(2.2)) < Cm(0.05) and abs(section.top_margin - Cm(2.4)) < Cm(0.05)
+    used = {paragraph.style.name: paragraph.style for paragraph in document.paragraphs}
+    assert {"Title", "Heading 2"} <= set(used)
+    # Captions restyle with Word's built-in Caption style.
+    captions = [style for name, style in used.items() if name in ("Image Caption", "Table Caption")]
+    assert captions and all(style.base_style.name == "Caption" for style in captions)
+
+
+def check_pdf(out: Path) -> None:
+    """The PDF names its authors, and no text in it is smaller than 7 pt."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(out / "report.pdf")
+    assert "Dmitrii Evstratov" in reader.metadata["/Author"]
+    assert "inotuzumab ozogamicin" in reader.metadata["/Keywords"]
+    assert 3 <= len(reader.pages) <= 5
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            # The size on the page: the font size scaled by the text and current matrices
+            # (the length of their y axis, so rotated text, a figure's axis label, counts too).
+            sizes.append(size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]))
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    assert sizes and min(sizes) >= 7, sorted(sizes)[:5]
+
+
+def test_docx_properties_page_and_styles(output):
+    check_docx(output)
+
+
+def test_pdf_metadata_pages_and_smallest_text(output):
+    check_pdf(output)
