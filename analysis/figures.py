@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import matplotlib
+import matplotlib.font_manager
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -47,14 +48,27 @@ CURVE_STYLES: tuple[tuple[str, str | tuple], ...] = (
     ("#009E73", (0, (6, 2, 1.5, 2))),
     ("#CC79A7", (0, (1.5, 1.5))),
 )
+# Confidence bands: the first plain, the others hatched, so overlapping bands
+# stay apart in greyscale too.
+BAND_HATCHES = (None, "////", "\\\\\\\\", "....")
 LANDMARK_STYLE = {"color": "0.45", "linestyle": (0, (1, 2)), "linewidth": 0.9}
 BAND_ALPHA = 0.16
 FONT_PT = 9
 TABLE_FONT_PT = 8
+# The report's text face (templates/fonts, also embedded in the HTML and used
+# by the PDF), so figures and text are one family in every format.
+FONT_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+FONT_FAMILY = "Linux Libertine O"
+for _font in sorted(FONT_DIR.glob("*.otf")):
+    matplotlib.font_manager.fontManager.addfont(str(_font))
+# Follow-up ending this little past a tick (in tick spacings) ends the axis at that tick.
+AXIS_SLACK = 1 / 12
 TABLE_ROWS = (("at_risk", "At risk"), ("censored", "Censored"), ("events", "Events"))
 # Salt for the ids matplotlib writes into SVG files: a fixed salt makes two
 # saves of the same figure byte-identical.
 SVG_HASHSALT = "analysis.figures"
+# Text stays text in the SVG (editable on a poster; the PDF draws it in the same font).
+FIGURE_RC = {"font.family": FONT_FAMILY, "svg.fonttype": "none", "svg.hashsalt": SVG_HASHSALT}
 
 
 def risk_table(curves: Sequence[KaplanMeier], times: Sequence[float]) -> pd.DataFrame:
@@ -126,7 +140,9 @@ def month_ticks(
     """Tick positions (months) of a Kaplan-Meier figure's time axis.
 
     Ticks are the multiples of ``tick_months`` from 0 up to the first one at or
-    after the longest follow-up, or up to ``max_months`` when given.
+    after the longest follow-up, or up to ``max_months`` when given. Follow-up
+    ending within a twelfth of a spacing past a tick (66.04 months with 6-month
+    ticks) ends at that tick: a column of zeros at 72 would show no one.
 
     Parameters
     ----------
@@ -155,6 +171,8 @@ def month_ticks(
     [0, 6, 12, 18, 24, 30, 36]
     >>> month_ticks([km], tick_months=12, max_months=24).tolist()
     [0, 12, 24]
+    >>> month_ticks([KaplanMeier().fit([100, 2011], [1, 0])]).tolist()[-1]  # 66.07 months
+    66
     """
     if tick_months <= 0:
         raise ValueError(f"tick_months must be positive, got {tick_months}")
@@ -163,7 +181,7 @@ def month_ticks(
     if days_per_month <= 0:
         raise ValueError(f"days_per_month must be positive, got {days_per_month}")
     end = max_months if max_months is not None else _longest_follow_up(curves) / days_per_month
-    n_intervals = max(1, int(np.ceil(end / tick_months - 1e-9)))
+    n_intervals = max(1, int(np.ceil(end / tick_months - (AXIS_SLACK if max_months is None else 1e-9))))
     if max_months is not None and n_intervals * tick_months > max_months + 1e-9:
         n_intervals = max(1, n_intervals - 1)
     return np.arange(n_intervals + 1) * tick_months
@@ -224,7 +242,14 @@ def km_figure(
     >>> [round(float(size), 2) for size in fig.get_size_inches()]
     [6.3, 4.88]
     """
-    curves = list(curves)
+    with matplotlib.rc_context(FIGURE_RC):
+        return _km_figure(list(curves), title=title, annotations=annotations, landmark_days=landmark_days,
+                          tick_months=tick_months, max_months=max_months, ylabel=ylabel, xlabel=xlabel,
+                          days_per_month=days_per_month, note=note)
+
+
+def _km_figure(curves, *, title, annotations, landmark_days, tick_months, max_months, ylabel, xlabel,
+               days_per_month, note) -> Figure:
     _check_curves(curves)
     ticks = month_ticks(curves, tick_months=tick_months, max_months=max_months, days_per_month=days_per_month)
     table = risk_table(curves, ticks * days_per_month)
@@ -235,8 +260,8 @@ def km_figure(
     ax = fig.add_axes(layout.plot_rect(), label="survival")
     table_ax = fig.add_axes(layout.table_rect(), label="risk_table", sharex=ax)
     handles = [
-        _draw_curve(ax, curve, style, ticks[-1], days_per_month)
-        for curve, style in zip(curves, CURVE_STYLES, strict=False)
+        _draw_curve(ax, curve, style, hatch, ticks[-1], AXIS_SLACK * tick_months, days_per_month)
+        for curve, style, hatch in zip(curves, CURVE_STYLES, BAND_HATCHES, strict=False)
     ]
     if landmark_days is not None:
         ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
@@ -257,10 +282,16 @@ def km_figure(
         fig.text(1 - layout.right / layout.width, 1 - 0.04 / layout.height, note,
                  fontsize=FONT_PT - 1, fontstyle="italic", color="0.45", ha="right", va="top")
 
-    # A single curve is named by its risk-table heading; a legend names several.
+    # A single curve is named by its risk-table heading; a legend names several,
+    # each on one line with its own annotation ("Remission: 2-year OS ...").
     entries = []
+    annotations = list(annotations)
     if len(curves) > 1:
-        entries = [(handle, curve.label_) for handle, curve in zip(handles, curves, strict=True)]
+        for handle, curve in zip(handles, curves, strict=True):
+            own = next((text for text in annotations if text.startswith(f"{curve.label_}: ")), None)
+            entries.append((handle, own or curve.label_))
+            if own is not None:
+                annotations.remove(own)
     entries += [(Patch(visible=False), text) for text in annotations]
     if entries:
         _place_legend(fig, ax, table_ax, entries, layout)
@@ -329,7 +360,7 @@ def save_figure(fig: Figure, stem: str, out_dir: str | Path) -> SavedFigure:
     figures_dir = Path(out_dir) / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     png, svg = figures_dir / f"{stem}.png", figures_dir / f"{stem}.svg"
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
+    with matplotlib.rc_context(FIGURE_RC):
         fig.savefig(png, dpi=300, format="png", facecolor="white")
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None})
     return SavedFigure(png, svg)
@@ -416,7 +447,8 @@ def _step_path(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draw_curve(
-    ax: Axes, curve: KaplanMeier, style: tuple[str, str | tuple], end_months: float, days_per_month: float
+    ax: Axes, curve: KaplanMeier, style: tuple[str, str | tuple], hatch: str | None, end_months: float,
+    slack_months: float, days_per_month: float,
 ) -> tuple[Patch, Line2D]:
     colour, linestyle = style
     table = curve.table_
@@ -436,24 +468,33 @@ def _draw_curve(
     if cut_at_end:
         y, low, high = np.append(y, y[-1]), np.append(low, low[-1]), np.append(high, high[-1])
 
-    ax.fill_between(x, low, high, step="post", color=colour, alpha=BAND_ALPHA, linewidth=0, zorder=2)
+    band = _band_style(colour, hatch)
+    ax.fill_between(x, low, high, step="post", zorder=2, **band)
     line = ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)[0]
     line.set_solid_capstyle("butt")
-    censored = (table["n_censor"].to_numpy() > 0) & (months <= end_months)
+    # "+" marks: the vertical stroke shows on a dashed line's gaps as on its dashes.
+    # A patient censored just past the axis's end (see AXIS_SLACK) is marked at the end.
+    censored = (table["n_censor"].to_numpy() > 0) & (months <= end_months + slack_months)
     ax.plot(
-        months[censored],
+        np.minimum(months[censored], end_months),
         surv[censored],
         linestyle="none",
-        marker="|",
-        markersize=6,
-        markeredgewidth=1.1,
+        marker="+",
+        markersize=7,
+        markeredgewidth=1.2,
         color=colour,
         zorder=4,
         clip_on=False,
     )
-    return Patch(facecolor=colour, alpha=BAND_ALPHA + 0.1, linewidth=0), Line2D(
-        [], [], color=colour, linestyle=linestyle, linewidth=1.6
-    )
+    return Patch(**band), Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)
+
+
+def _band_style(colour: str, hatch: str | None) -> dict:
+    """A confidence band: a light fill, and a hatch in the curve's colour for all but the first curve."""
+    if hatch is None:
+        return {"facecolor": matplotlib.colors.to_rgba(colour, BAND_ALPHA), "linewidth": 0}
+    return {"facecolor": matplotlib.colors.to_rgba(colour, BAND_ALPHA * 0.6), "hatch": hatch,
+            "edgecolor": matplotlib.colors.to_rgba(colour, 0.45), "linewidth": 0}
 
 
 def _style_axes(ax: Axes, ticks: np.ndarray, *, xlabel: str, ylabel: str) -> None:
@@ -591,18 +632,25 @@ def cumulative_incidence_figure(
         raise ValueError("label each curve (fit(..., label=)) to plot several")
     end = max(float(curve.table_["time"].max()) for curve in curves) / days_per_month
     ticks = np.arange(max(1, int(np.ceil(end / tick_months - 1e-9))) + 1) * tick_months
+    with matplotlib.rc_context(FIGURE_RC):
+        return _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylabel, xlabel,
+                                            days_per_month, note)
+
+
+def _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylabel, xlabel, days_per_month,
+                                 note) -> Figure:
     fig = Figure(figsize=(6.3, 3.6), dpi=100)
     ax = fig.add_axes([0.12, 0.15, 0.84, 0.78], label="incidence")
     handles = []
-    for curve, (colour, linestyle) in zip(curves, CURVE_STYLES, strict=False):
+    for curve, (colour, linestyle), hatch in zip(curves, CURVE_STYLES, BAND_HATCHES, strict=False):
         table = curve.table_
         x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float) / days_per_month])
         y, low, high = (np.concatenate([[0.0], table[c].fillna(table["incidence"]).to_numpy(dtype=float)])
                         for c in ("incidence", "lower", "upper"))
-        ax.fill_between(x, low, high, step="post", color=colour, alpha=BAND_ALPHA, linewidth=0, zorder=2)
+        band = _band_style(colour, hatch)
+        ax.fill_between(x, low, high, step="post", zorder=2, **band)
         ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)
-        handles.append((Patch(facecolor=colour, alpha=BAND_ALPHA + 0.1, linewidth=0),
-                        Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)))
+        handles.append((Patch(**band), Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)))
     if landmark_days is not None:
         ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
     _style_axes(ax, ticks, xlabel=xlabel, ylabel=ylabel)

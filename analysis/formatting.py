@@ -449,11 +449,13 @@ def date(value, style: str = "%d.%m.%Y") -> str:
     return value.strftime(style)
 
 
-def difference(estimate, reference, p, alpha: float = 0.05) -> str:
+def difference(estimate, reference, p, alpha: float = 0.05, digits: int = 3) -> str:
     """How ``estimate`` compares with ``reference``: "significantly lower", "not significantly higher", ...
 
-    The direction comes from the two estimates, "significantly" from p < alpha,
-    so the words never claim more than the test shows.
+    The direction comes from the two estimates, "significantly" from the
+    p-value as :func:`p_value` prints it with the same ``digits`` being below
+    alpha, so the word and the printed p never disagree (p=0.04996 prints
+    "p=0.050": not significant).
 
     Parameters
     ----------
@@ -462,11 +464,15 @@ def difference(estimate, reference, p, alpha: float = 0.05) -> str:
     p : float
         p-value of the test comparing them.
     alpha : float, default 0.05
+    digits : int, default 3
+        Decimals the p-value is printed with.
 
     Examples
     --------
     >>> difference(0.286, 0.501, 0.046), difference(0.6, 0.5, 0.3)
     ('significantly lower', 'not significantly higher')
+    >>> difference(0.286, 0.501, 0.04996), difference(0.286, 0.501, 0.00004)
+    ('not significantly lower', 'significantly lower')
     """
     values = [getattr(v, "estimate", v) for v in (estimate, reference)]
     if any(v is None for v in values):
@@ -474,7 +480,9 @@ def difference(estimate, reference, p, alpha: float = 0.05) -> str:
     first, second = values
     if p is None or not 0 <= p <= 1:
         raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
-    qualifier = "significantly" if p < alpha else "not significantly"
+    # "p<0.001" is below any alpha a report uses; otherwise the printed value decides.
+    printed = Decimal(_round(_decimal(p), digits))
+    qualifier = "significantly" if _decimal(p) < Decimal(1).scaleb(-digits) or printed < _decimal(alpha) else "not significantly"
     if first == second:
         return f"{qualifier} different"
     return f"{qualifier} {'lower' if first < second else 'higher'}"

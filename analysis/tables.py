@@ -79,10 +79,11 @@ class SummaryTable:
 
     def to_markdown(self) -> str:
         """A pipe table; indented rows get a non-breaking indent so every format shows the nesting."""
-        # Pandoc sizes wrapped pipe-table columns by the separator's dashes: 70% for the labels.
-        label_dashes = 34 if not self.group_headers else 24
+        # Pandoc sizes wrapped pipe-table columns by the separator's dashes: a lone
+        # value column gets 38%, so an estimate with its CI fits one line in Word.
+        label_dashes, value_dashes = (28, 17) if not self.group_headers else (24, 14)
         lines = ["| Characteristic | " + " | ".join(_escape(h) for h in self.headers) + " |",
-                 "|:" + "-" * label_dashes + "|" + "|".join("-" * 14 + ":" for _ in self.headers) + "|"]
+                 "|:" + "-" * label_dashes + "|" + "|".join("-" * value_dashes + ":" for _ in self.headers) + "|"]
         for r in self.rows:
             label = "\u00a0" * 4 * r.indent + _escape(r.label)
             lines.append(f"| {label} | " + " | ".join(_escape(c) for c in self._columns(r)) + " |")

@@ -61,7 +61,7 @@ def summary_line(report: CheckReport, data: str | Path) -> str:
     data checks passed: 66 expectations run on 27 patients of data/example_cohort.csv, 0 warnings
     """
     warned = "".join(f"; {f.rule}: {_plural(f.n_patients, 'patient')}" if f.n_patients else f"; {f.rule}" for f in report.warnings)
-    docs = f" (Data Docs: {report.docs_index})" if report.docs_index else ""
+    docs = f" (Data Docs: {report.docs_page})" if report.docs_page else ""
     return (
         f"data checks passed: {report.n_expectations} expectations run on {_plural(report.n_patients, 'patient')} "
         f"of {data}, {_plural(len(report.warnings), 'warning')}{warned}{docs}"
@@ -76,5 +76,5 @@ def failure_summary(report: CheckReport, data: str | Path) -> str:
         f"{_plural(report.n_patients, 'patient')}); nothing is rendered until the errors are fixed"
     )
     blocks = [finding_block(f) for f in report.errors + report.warnings]
-    tail = [f"Data Docs: {report.docs_index}"] if report.docs_index else []
+    tail = [f"Data Docs: {report.docs_page}"] if report.docs_page else []
     return "\n\n".join([head, *blocks, *tail])

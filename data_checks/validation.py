@@ -7,6 +7,7 @@ the only files written are the Data Docs, in the folder given.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 import shutil
@@ -67,6 +68,7 @@ class CheckReport:
     n_patients: int
     findings: tuple[Finding, ...]
     docs_index: Path | None
+    docs_page: Path | None = None  # this run's result page in the Data Docs
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -182,25 +184,106 @@ _REMOTE = re.compile(
     r"|<img[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>",
     re.DOTALL,
 )
+# GX's inline scripts all call jQuery, which came from a CDN: without it they
+# only raise errors ("$ is not defined"), so they go, and with them the
+# filter buttons that called them.
+_INLINE_SCRIPT = re.compile(r"<script>.*?</script>", re.DOTALL)
+# GX links its icon one folder short from result pages (a failed request): the browser's default serves.
+_FAVICON = re.compile(r'<link rel="shortcut icon"[^>]*>')
+_SCRIPTED_BUTTONS = re.compile(r'<div class="card mb-3">\s*<div class="card-header p-2">\s*<strong>Actions</strong>.*?'
+                               r'</div>\s*</div>\s*</div>\s*</div>\s*</div>', re.DOTALL)
+_PASSED = '<b style="color:#1a7f37">&#10003; passed</b>'
+_FAILED = '<b style="color:#b42318">&#10007; failed</b>'
+_WARNING = '<b style="color:#9a6700">&#9888; warning</b>'
 # Without the icon font the pass/fail column would be blank: words instead.
 _ICONS = {
-    re.compile(r'<i class="fas fa-check-circle text-success"[^>]*>\s*</i>'): '<b style="color:#1a7f37">&#10003; passed</b>',
-    re.compile(r'<i class="fas fa-times text-danger"[^>]*>\s*</i>'): '<b style="color:#b42318">&#10007; failed</b>',
+    re.compile(r'<i class="fas fa-check-circle text-success"[^>]*>\s*</i>'): _PASSED,
+    re.compile(r'<i class="fas fa-times text-danger"[^>]*>\s*</i>'): _FAILED,
 }
+# A row of the results table: its status cell, then the rule's description.
+_RESULT_ROW = re.compile(re.escape(_FAILED) + r"(\s*</span>\s*</div></td><td[^>]*><div[^>]*>\s*<span >\s*)([^<]*?)(\s*</span>)")
+# Bootstrap came from a CDN too: a few rules keep the pages readable at a phone's width.
+_STYLE = ("<style>body { font-family: system-ui, sans-serif; margin: 1rem; overflow-wrap: anywhere; }"
+          " table { display: block; overflow-x: auto; max-width: 100%; }</style></head>")
+_OVERVIEW_STATUS = re.compile(r'(<span class="h6" >Status:</span> )' + re.escape(_FAILED) + r" Failed")
 
 
 # Stylesheets fetch images too (a dark-mode logo from S3).
 _REMOTE_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)")
 
 
-def _offline(docs_dir: Path) -> None:
+def _offline(docs_dir: Path, warned: set[str], passed: bool) -> None:
+    """Make GX's pages work offline and tell warnings from failures.
+
+    GX marks every unmet rule "failed" and a run with a warning "Failed"; here
+    a warning-severity rule (by its description, in ``warned``) reads
+    "warning", and a run with no error reads "passed", as the console says.
+    """
     for page in [*docs_dir.rglob("*.html"), *docs_dir.rglob("*.css")]:
         text = _REMOTE_URL.sub("none", page.read_text(encoding="utf-8"))
         if page.suffix == ".html":
-            text = _REMOTE.sub("", text)
+            for pattern in (_REMOTE, _INLINE_SCRIPT, _FAVICON, _SCRIPTED_BUTTONS):
+                text = pattern.sub("", text)
+            text = text.replace("</head>", _STYLE, 1)
             for icon, words in _ICONS.items():
                 text = icon.sub(words, text)
+            text = _RESULT_ROW.sub(
+                lambda row: (_WARNING if html.unescape(row[2].strip()) in warned else _FAILED) + row[1] + row[2] + row[3],
+                text,
+            )
+            if passed:
+                text = _OVERVIEW_STATUS.sub(lambda status: status[1] + _PASSED + (" with warnings" if warned else ""), text)
         page.write_text(text, encoding="utf-8")
+
+
+def _index_page(docs_dir: Path, report: CheckReport, source: str | None) -> None:
+    """Replace GX's index, a table that jQuery built, by a static page linking to this run's pages."""
+    result = report.docs_page.relative_to(docs_dir).as_posix()
+    if report.errors:
+        status = f"{_FAILED}: {_plural(len(report.errors), 'error')}, {_plural(len(report.warnings), 'warning')}"
+    else:
+        status = _PASSED + (f" with {_plural(len(report.warnings), 'warning')}" if report.warnings else "")
+    suites = sorted(p.relative_to(docs_dir).as_posix() for p in (docs_dir / "expectations").glob("*.html"))
+    (docs_dir / "index.html").write_text(
+        _INDEX.format(
+            run=html.escape(source or result.split("/")[-3]),
+            result=html.escape(result, quote=True),
+            status=status,
+            counts=f"{report.n_expectations} expectations run on {_plural(report.n_patients, 'patient')}",
+            suites="".join(f'<li><a href="{html.escape(s, quote=True)}">{html.escape(Path(s).stem)}</a></li>' for s in suites),
+        ),
+        encoding="utf-8",
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Data checks</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; padding: 0 1rem; line-height: 1.5; }}
+a {{ color: #1f4e79; overflow-wrap: anywhere; }}
+.run {{ border: 1px solid #ccc; border-radius: 4px; padding: 0.6rem 1rem; }}
+</style>
+</head>
+<body>
+<h1>Data checks</h1>
+<p>Great Expectations Data Docs of the last run. They name patients: keep them local.</p>
+<div class="run">
+<p><strong>{run}</strong>: {status}; {counts}.</p>
+<p><a href="{result}">Validation result, rule by rule</a></p>
+</div>
+<h2>Expectation suites</h2>
+<ul>{suites}</ul>
+</body>
+</html>
+"""
 
 
 def clear_docs(docs_dir: Path) -> None:
@@ -280,13 +363,16 @@ def validate_cohort(
     integers = {name: "float64" for name, dtype in cohort.dtypes.items() if isinstance(dtype, pd.Int64Dtype)}
     batch = cohort.astype(integers).copy(deep=True)
     outcome = checkpoint.run(batch_parameters={"dataframe": batch}, run_id=RunIdentifier(run_name=source))
-    if docs_dir is not None:
-        _offline(docs_dir)
     (run,) = outcome.run_results.values()
     findings = tuple(_finding(r, batch) for r in run.results if not r.success)
-    return CheckReport(
+    report = CheckReport(
         n_expectations=len(run.results),
         n_patients=len(cohort),
         findings=findings,
         docs_index=docs_dir / "index.html" if docs_dir is not None else None,
+        docs_page=next((docs_dir / "validations").rglob("*.html")) if docs_dir is not None else None,
     )
+    if docs_dir is not None:
+        _offline(docs_dir, {f.description for f in report.warnings}, report.passed)
+        _index_page(docs_dir, report, source)
+    return report

@@ -25,10 +25,12 @@ FORMAT_OPTIONS = {
     "html": {"embed-resources", "self-contained", "toc", "toc-depth", "number-sections", "css",
              "template-partials"},
     "typst": {"papersize", "margin", "fontsize", "mainfont", "columns", "toc", "toc-depth",
-              "section-numbering", "keep-typ", "template-partials"},
+              "section-numbering", "keep-typ", "template-partials", "font-paths"},
     "docx": {"reference-doc", "toc", "toc-depth", "number-sections", "filters"},
 }
-_PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters"}
+_PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters", "font-paths"}
+# Path options that name folders rather than files.
+_FOLDER_OPTIONS = {"font-paths"}
 # The partials each format honours. HTML's title-block.html and DOCX's
 # docx-title-block.lua filter serve Quarto: the built-in renderer prints the
 # same fields (header line, title, authors, affiliations, DOI) itself. Any
@@ -44,7 +46,7 @@ _UNSUPPORTED_KEYS = {
     "fig-pos", "fig-responsive", "code-fold", "code-tools", "code-line-numbers", "highlight-style",
     "theme", "number-depth", "number-offset", "toc-title", "toc-location", "linestretch",
     "reference-location", "citation-location", "df-print", "lightbox", "brand", "license", "copyright",
-    "funding", "keywords", "abstract-title", "author-title", "affiliation-title",
+    "funding", "abstract-title", "author-title", "affiliation-title",
 }
 _FIGURE_KEYS = ("fig-width", "fig-height", "fig-dpi")
 # The `journal` fields of pandoc's JATS metadata; the title block prints the title.
@@ -206,8 +208,9 @@ def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> None:
             resolved = []
             for p in paths:
                 full = (base / str(p)).resolve()
-                if not full.is_file():
-                    raise RenderError(f"{source}: format.{name}.{key}: file '{p}' not found ({full})")
+                kind, exists = ("folder", full.is_dir()) if key in _FOLDER_OPTIONS else ("file", full.is_file())
+                if not exists:
+                    raise RenderError(f"{source}: format.{name}.{key}: {kind} '{p}' not found ({full})")
                 resolved.append(full)
             options[key] = resolved if isinstance(value, list) else resolved[0]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
+from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from renderer.errors import RenderError
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Format options that are pandoc flags or renderer settings, not template variables.
 NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
-                "keep-typ", "template-partials", "reference-doc", "filters"}
+                "keep-typ", "template-partials", "reference-doc", "filters", "font-paths"}
 
 
 def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
@@ -55,11 +57,54 @@ def write_docx(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir:
     >>> len(docx.Document(str(d / "a.docx")).tables)
     1
     """
+    meta = ast["meta"]
+    # Core properties: pandoc fills subject and keywords from the metadata; the
+    # conference is the subject unless one is given (as the Lua filter does under Quarto).
+    if "subject" not in meta and "conference" in meta:
+        meta = {**meta, "subject": meta["conference"]}
     args = ["-f", "json", "-t", "docx", "--resource-path", str(doc_dir), "-o", str(out)]
     if options.get("reference-doc"):
         args += ["--reference-doc", str(options["reference-doc"])]
     args += _common_flags(options)
-    pandoc(args, json.dumps(ast), cwd=doc_dir)
+    pandoc(args, json.dumps({**ast, "meta": meta}), cwd=doc_dir)
+    # Title and authors: the title block is drawn from styled paragraphs, so
+    # pandoc, which takes them from `title` and `author`, leaves them empty.
+    authors = [_meta_text(author["c"]["name"]) for author in meta.get("by-author", {}).get("c", [])
+               if author["t"] == "MetaMap" and "name" in author["c"]]
+    _set_core_properties(out, title=_meta_text(meta.get("pagetitle")), creator="; ".join(authors))
+
+
+def _meta_text(value: Any) -> str:
+    """The plain text of a metadata value (strings, inlines, a map's `literal`)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "".join(_meta_text(v) for v in value)
+    kind, content = value.get("t"), value.get("c")
+    if kind in ("MetaString", "Str"):
+        return content
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind == "MetaMap":
+        return _meta_text(content.get("literal"))
+    if isinstance(content, list):
+        return _meta_text(content)
+    return ""
+
+
+def _set_core_properties(docx: Path, **fields: str) -> None:
+    """Fill empty Dublin Core fields (``dc:title``, ``dc:creator``) of a .docx in place."""
+    with zipfile.ZipFile(docx) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(docx, "w") as archive:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for name, value in fields.items():
+                    if value:
+                        text = text.replace(f"<dc:{name}></dc:{name}>", f"<dc:{name}>{escape(value)}</dc:{name}>")
+                data = text.encode("utf-8")
+            archive.writestr(info, data)
 
 
 def write_pdf(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path,
@@ -90,8 +135,11 @@ def write_pdf(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: 
     typ = work_dir / (out.stem + ".typ")
     typ.write_text(source, encoding="utf-8")
     try:
-        # Only the fonts embedded in typst: the same PDF on every machine.
-        typst.compile(str(typ), output=str(out), root="/", font_paths=[], ignore_system_fonts=True)
+        # Only the fonts embedded in typst and those of `font-paths` (the report's face,
+        # templates/fonts): the same PDF on every machine.
+        fonts = options.get("font-paths") or []
+        fonts = [str(path) for path in (fonts if isinstance(fonts, list) else [fonts])]
+        typst.compile(str(typ), output=str(out), root="/", font_paths=fonts, ignore_system_fonts=True)
     except typst.TypstError as exc:
         raise RenderError(f"typst could not compile the PDF: {exc}".splitlines()[0], detail=str(exc)) from exc
     return typ

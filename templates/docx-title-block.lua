@@ -15,6 +15,10 @@ end
 
 function Pandoc(doc)
   local meta = doc.meta
+  -- The document's subject (Word's core properties) is the conference unless given.
+  if not meta.subject and meta.conference then
+    meta.subject = meta.conference
+  end
   local blocks = {}
   local journal = meta.journal and text(meta.journal.title)
   local header = {}

@@ -222,3 +222,34 @@ def test_command_line_exit_code_and_no_gx_project_in_working_folder(name, code, 
     )
     assert result.returncode == code, result.stderr
     assert sorted(p.name for p in work.iterdir()) == ["validation"]
+
+
+def test_data_docs_index_is_static_and_shows_warnings_as_warnings(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    code, out, _ = run_cli(SOURCE, docs, capsys)
+    assert code == 0 and "1 warning" in out
+    (page,) = (docs / "validations").rglob("*.html")
+    # The console names the result page itself, not an index to click through.
+    assert f"(Data Docs: {page})" in out
+    index = BeautifulSoup((docs / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert index.find_all("script") == []
+    assert [a["href"] for a in index.find_all("a") if "validations/" in a["href"]] == [page.relative_to(docs).as_posix()]
+    assert "passed with 1 warning" in " ".join(index.get_text().split())
+    result = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert result.find_all("script") == []
+    statuses = [b.get_text().split()[-1] for b in result.find_all("b")]
+    assert statuses.count("warning") == 1 and "failed" not in statuses
+    assert "Status: ✓ passed with warnings" in " ".join(result.get_text().split())
+
+
+def test_data_docs_of_a_failed_run_say_failed_and_keep_warnings_apart(tmp_path, capsys):
+    mutated = CATALOGUE[[c.name for c in CATALOGUE].index("age 18")].mutate(read_example())
+    docs = tmp_path / "docs"
+    code, _, _ = run_cli(mutated.write(tmp_path), docs, capsys)
+    assert code == 1
+    index = " ".join((docs / "index.html").read_text(encoding="utf-8").split())
+    assert "failed</b>: 1 error" in index
+    (page,) = (docs / "validations").rglob("*.html")
+    statuses = [b.get_text().split()[-1] for b in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("b")]
+    # The overview and the one broken rule; the follow-up warning stays a warning.
+    assert statuses.count("failed") == 2 and statuses.count("warning") >= 1

@@ -242,6 +242,8 @@ def test_saved_png_is_300_dpi_and_svg_is_vector(tmp_path):
         assert image.size == (round(width * 300), round(height * 300))
     text = svg.read_text()
     assert "<path" in text
+    # Text is text (editable on a poster), in the report's face.
+    assert "Log-rank p=0.046" in text and "font-family: 'Linux Libertine O'" in text
     assert "<image" not in text and "base64" not in text
     assert "<dc:date>" not in text
 
@@ -276,3 +278,38 @@ def test_two_saves_give_identical_bytes(tmp_path):
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_curves_stay_apart_in_greyscale_bands_hatched_and_censor_marks_plus():
+    fig = km_figure(two_groups())
+    (ax,) = [ax for ax in fig.axes if ax.get_label() == "survival"]
+    bands = ax.collections
+    assert len(bands) == 2 and not bands[0].get_hatch() and bands[1].get_hatch()
+    marks = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert marks and {line.get_marker() for line in marks} == {"+"}
+
+
+def test_time_axis_ends_at_the_tick_the_follow_up_reaches():
+    # 2011 days is 66.07 months: the axis ends at 66, and a patient censored then is still marked.
+    curve = KaplanMeier().fit([100, 500, 2011], [1, 0, 0])
+    fig = km_figure([curve])
+    (ax,) = [ax for ax in fig.axes if ax.get_label() == "survival"]
+    assert ax.get_xlim()[1] == 66
+    (marks,) = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert list(marks.get_xdata())[-1] == 66
+    assert month_ticks([KaplanMeier().fit([100, 2040], [1, 0])]).tolist()[-1] == 72  # 67.0 months
+
+
+def test_a_group_s_annotation_joins_its_legend_entry():
+    curves = two_groups()
+    annotations = [f"{curve.label_}: 2-year OS 50.0% (95% CI: 30.0-70.0%)" for curve in curves] + ["Log-rank p=0.046"]
+    fig = km_figure(curves, annotations=annotations)
+    legend = fig.axes[0].get_legend() or fig.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == annotations
+
+
+def test_figures_use_the_report_s_text_face():
+    fig = km_figure(two_groups(), annotations=["Log-rank p=0.046"])
+    fig.draw_without_rendering()
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontname") and hasattr(a, "get_text")) if t.get_text()]
+    assert texts and {t.get_fontname() for t in texts} == {"Linux Libertine O"}

@@ -238,3 +238,12 @@ def test_annotations():
         "Log-rank p<0.001",
     ]
     assert "`cohort.csv`" in fmt.synthetic_data_note("cohort.csv")
+
+
+@pytest.mark.parametrize("p, digits, word", [(0.04996, 3, "not significantly"), (0.0494, 3, "significantly"),
+                                             (0.0496, 2, "not significantly"), (0.0004, 3, "significantly")])
+def test_significance_word_follows_the_printed_p(p, digits, word):
+    text = fmt.difference(0.3, 0.5, p, digits=digits)
+    assert text == f"{word} lower"
+    printed = float(fmt.p_value(p, digits=digits).lstrip("p=<"))
+    assert (word == "significantly") == (printed < 0.05 or fmt.p_value(p, digits=digits).startswith("p<"))

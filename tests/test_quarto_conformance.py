@@ -23,6 +23,7 @@ import pytest
 
 from renderer.quarto import quarto_version
 from tests.test_end_to_end import ABSTRACT_FIGURES, ROOT, make, snapshot, tracked_files
+from tests.test_outputs import browser, check_data_docs_in_browser, check_docx, check_pdf, check_report_in_browser  # noqa: F401
 
 QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
 VERSION = quarto_version(QUARTO) if QUARTO else None
@@ -172,6 +173,18 @@ def test_the_html_fetches_nothing(builds):
     fetched = [tag.get(attr) for tag in soup.find_all(True) for attr in ("src", "href", "data", "poster")
                if tag.get(attr) and tag.name != "a"]
     assert [url for url in fetched if not url.startswith(("data:", "#"))] == []
+
+
+@pytest.mark.parametrize("renderer", ["builtin", "quarto"])
+def test_docx_and_pdf_properties_pages_and_styles(builds, renderer):
+    check_docx(builds[renderer] / "_output")
+    check_pdf(builds[renderer] / "_output")
+
+
+@pytest.mark.parametrize("renderer", ["builtin", "quarto"])
+def test_report_and_data_docs_in_a_browser(builds, browser, renderer):  # noqa: F811 (the fixture)
+    check_report_in_browser(browser, builds[renderer] / "_output")
+    check_data_docs_in_browser(browser, builds[renderer] / "_output")
 
 
 def test_quarto_render_runs_as_a_user_runs_it(builds):
