@@ -22,21 +22,11 @@ from pathlib import Path
 import pytest
 
 from renderer.build import RECORD, complete
-from tests.test_end_to_end import ROOT, make, tracked_files
+from tests.test_end_to_end import ROOT, copy_repo, make
 
 pytestmark = pytest.mark.e2e
 
 PROSE = "is still not optimal"
-
-
-def _copy_repo(repo: Path) -> Path:
-    import shutil
-
-    for name in tracked_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    return repo
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -80,7 +70,7 @@ def _leftovers(repo: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = _copy_repo(tmp_path_factory.mktemp("faults"))
+    repo = copy_repo(tmp_path_factory.mktemp("faults"))
     # A variant of the cohort with other bytes and the same patients, so the checks have to run.
     cohort = (repo / "data" / "example_cohort.csv").read_text(encoding="utf-8")
     (repo / "crlf.csv").write_text(cohort.replace("\n", "\r\n"), encoding="utf-8", newline="")

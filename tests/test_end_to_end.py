@@ -27,6 +27,16 @@ def tracked_files() -> list[str]:
     return [f for f in listing.splitlines() if (ROOT / f).is_file()]
 
 
+def copy_repo(repo: Path) -> Path:
+    """The checkout's files (tracked and new) copied into ``repo``, with the environment `make test` built."""
+    for name in tracked_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
+    # A link: copying the environment would take minutes.
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    return repo
+
+
 def make(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in ("DATA", "RENDERER", "MAKEFLAGS", "MAKELEVEL")}
     environment.update(env)
@@ -44,12 +54,7 @@ def snapshot(output: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    repo = tmp_path_factory.mktemp("repo")
-    for name in tracked_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    # The environment is the one `make test` built; a copy would take minutes.
-    (repo / ".venv").symlink_to(ROOT / ".venv")
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
     result = make(repo, "report", RENDERER="builtin")
     return repo, result
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.test_end_to_end import ROOT, tracked_files
+from tests.test_end_to_end import copy_repo
 
 pytestmark = pytest.mark.e2e
 
@@ -68,14 +68,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import shutil
-
-    repo = tmp_path_factory.mktemp("preview")
-    for name in tracked_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    server = Server(repo)
+    server = Server(copy_repo(tmp_path_factory.mktemp("preview")))
     first = server.next_render()
     assert first["state"] == "ok", first
     yield server

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from renderer.quarto import quarto_version
-from tests.test_end_to_end import ABSTRACT_FIGURES, ROOT, make, snapshot, tracked_files
+from tests.test_end_to_end import ABSTRACT_FIGURES, copy_repo, make, snapshot
 from tests.test_outputs import browser, check_data_docs_in_browser, check_docx, check_pdf, check_report_in_browser  # noqa: F401
 
 QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
@@ -36,14 +36,6 @@ pytestmark = [
                "(shared/tools/quarto/README.md builds 1.7.34 offline)",
     ),
 ]
-
-
-def _copy_repo(repo: Path) -> Path:
-    for name in tracked_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    return repo
 
 
 def _quarto_env(repo: Path) -> dict[str, str]:
@@ -64,7 +56,7 @@ def builds(tmp_path_factory) -> dict[str, Path]:
     """``make report`` with each renderer, each in its own copy: renderer -> the copy."""
     repos = {}
     for renderer in ("builtin", "quarto"):
-        repo = _copy_repo(tmp_path_factory.mktemp(renderer))
+        repo = copy_repo(tmp_path_factory.mktemp(renderer))
         gitignore = (repo / ".gitignore").read_bytes()
         result = subprocess.run(["make", "report", f"RENDERER={renderer}"], cwd=repo, capture_output=True,
                                 text=True, env=_quarto_env(repo), timeout=900)
@@ -222,7 +214,7 @@ def test_a_corrupted_cohort_stops_a_bare_quarto_render(builds):
 
 
 def test_make_report_shows_quartos_own_error_with_its_file_and_line(builds, tmp_path):
-    repo = _copy_repo(tmp_path / "broken")
+    repo = copy_repo(tmp_path / "broken")
     study = repo / "study.yml"
     study.write_text(study.read_text(encoding="utf-8").replace(
         "journal:\n  title: Oncodaily Medical Journal", "journal: Oncodaily Medical Journal"), encoding="utf-8")
@@ -239,7 +231,7 @@ def test_quarto_preview_runs_the_checks_first_and_serves_the_report(tmp_path):
     import time
     import urllib.request
 
-    repo = _copy_repo(tmp_path / "preview")
+    repo = copy_repo(tmp_path / "preview")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
