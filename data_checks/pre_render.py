@@ -22,10 +22,17 @@ over and the checks are not run again.
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from pathlib import Path
+import signal
+
+# Ctrl-C reaches every process of the terminal's group: this step then simply
+# ends (the renderer reports the interrupt), with no traceback of an import.
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 LATEST_DOCS = Path(".build") / "data-docs"
@@ -76,7 +83,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    sys.exit(main())

@@ -9,15 +9,21 @@ folder is as it was.
 
 from __future__ import annotations
 
-import argparse
-import os
 import signal
-import sys
-from pathlib import Path
 
-from renderer.build import RECORD, RENDERERS, inputs_digest, up_to_date
-from renderer.config import project_output_dir
-from renderer.errors import GateFailed, RenderError
+# Until main() runs there is nothing to clean up: Ctrl-C just ends the process,
+# without the traceback of whichever import it interrupted.
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from renderer.build import RECORD, RENDERERS, inputs_digest, up_to_date  # noqa: E402
+from renderer.config import project_output_dir  # noqa: E402
+from renderer.errors import GateFailed, RenderError  # noqa: E402
 
 
 class Interrupted(BaseException):
@@ -53,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             # The pre-render step and the kernel run in the study's folder: these paths are from here.
             os.environ[variable] = os.path.abspath(os.environ[variable])
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     target = None

@@ -295,14 +295,21 @@ class _Kernel:
         )
         self._manager.connection_file = str(runtime_dir / "kernel.json")
         kernel_env = {**os.environ, **env, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        self._client = None
         try:
             self._manager.start_kernel(cwd=str(cwd), env=kernel_env)
             self._client = self._manager.blocking_client()
             self._client.start_channels()
             self._client.wait_for_ready(timeout=60)
-        except RuntimeError as exc:
-            self._manager.shutdown_kernel(now=True)
-            raise RenderError(f"the python kernel did not start: {exc}") from exc
+        except BaseException as exc:
+            # Interrupted or failed while starting: no channel thread or kernel may outlive this.
+            if self._client is not None:
+                self._client.stop_channels()
+            if self._manager.has_kernel:
+                self._manager.shutdown_kernel(now=True)
+            if isinstance(exc, RuntimeError):
+                raise RenderError(f"the python kernel did not start: {exc}") from exc
+            raise
 
     def submit(self, code: str) -> None:
         """Queue ``code`` silently without waiting; its messages are skipped by later runs."""
