@@ -158,8 +158,11 @@ def _sections(changes: Changes) -> dict[str, list[tuple[str, dict | None, dict |
 
 
 def _what(entry: dict) -> str:
+    """What a figure is, in words: its definition, its population, and its table cell."""
     where = entry["printed_in"][0].get("block")
-    return entry["definition"] + (f" [{where}]" if where and entry["printed_in"][0]["where"] == "table" else "")
+    population = entry.get("population")
+    return (entry["definition"] + (f"; {population}" if population else "")
+            + (f" [{where}]" if where and entry["printed_in"][0]["where"] == "table" else ""))
 
 
 def input_lines(changes: Changes, patients: bool = False) -> list[str]:
@@ -187,7 +190,8 @@ def input_lines(changes: Changes, patients: bool = False) -> list[str]:
 
 
 def changes_markdown(changes: Changes, title: str) -> str:
-    out = [f"# {title}", "", f"**{changes.line}.**", ""]
+    out = [f"# {title}", "", f"**{changes.line}.**", "", "## What changed in the inputs", ""]
+    out += [f"- {line}" for line in input_lines(changes)] + [""]
     for section, items in _sections(changes).items():
         out += [f"## {section}", "", "| figure | before | now |", "|---|---|---|"]
         for kind, old, new in items:
@@ -196,7 +200,6 @@ def changes_markdown(changes: Changes, title: str) -> str:
             now = new["text"] if new else "(removed)"
             out.append(f"| {_escape(_what(entry))} | {_escape(before)} | {_escape(now)} |")
         out.append("")
-    out += ["## What changed in the inputs", ""] + [f"- {line}" for line in input_lines(changes)] + [""]
     return "\n".join(out)
 
 
@@ -213,7 +216,9 @@ th{background:#f3f3f3}.old{color:#8a1c1c;text-decoration:line-through}.new{color
 
 
 def changes_html(changes: Changes, title: str, patients: bool = False) -> str:
-    parts = [f"<h1>{html.escape(title)}</h1>", f'<p class="summary"><b>{html.escape(changes.line)}.</b></p>']
+    parts = [f"<h1>{html.escape(title)}</h1>", f'<p class="summary"><b>{html.escape(changes.line)}.</b></p>',
+             "<h2>What changed in the inputs</h2><ul>"
+             + "".join(f"<li>{html.escape(line)}</li>" for line in input_lines(changes, patients)) + "</ul>"]
     for section, items in _sections(changes).items():
         rows = []
         for kind, old, new in items:
@@ -223,8 +228,6 @@ def changes_html(changes: Changes, title: str, patients: bool = False) -> str:
             rows.append(f"<tr><td>{html.escape(_what(entry))}</td><td>{before}</td><td>{now}</td></tr>")
         parts.append(f"<h2>{html.escape(section)}</h2><table><tr><th>figure</th><th>before</th><th>now</th></tr>"
                      f"{''.join(rows)}</table>")
-    parts.append("<h2>What changed in the inputs</h2><ul>"
-                 + "".join(f"<li>{html.escape(line)}</li>" for line in input_lines(changes, patients)) + "</ul>")
     if patients:
         parts.insert(1, '<p style="background:#fde2e1;padding:.5rem"><b>Local only:</b> names patients.</p>')
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
