@@ -77,3 +77,18 @@ new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path D
 	@if [ "$(origin DATA)" != "command line" ] || [ -z "$(DIR)" ]; then \
 	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort.csv (or .xlsx)" >&2; exit 2; fi
 	@$(PY) -m scaffold "$(DIR)" "$(DATA)"
+
+# The record of printed numbers (issue 15): snapshots of it, comparisons with them, the local audit.
+.PHONY: snapshot changes audit
+
+snapshot: $(VENV)/.installed ## Freeze the current record of printed numbers as snapshots/NAME.json (NAME=name; STUDY=folder)
+	@$(PY) -m analysis.changes snapshot --study "$(STUDY)" --name "$(NAME)"
+
+changes: $(VENV)/.installed ## Compare the current build with a snapshot (SINCE=name): .build/changes/, with a highlighted DOCX
+	@$(PY) -m analysis.changes changes --study "$(STUDY)" --since "$(SINCE)"
+
+audit: report ## Build, then list the local audit pages (they name patients: keep them on this machine)
+	@$(PY) -m analysis.changes audit --study "$(STUDY)"
+
+# make report CHANGES_SINCE=name: the build compares with that snapshot too.
+export CHANGES_SINCE

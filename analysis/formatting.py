@@ -521,28 +521,29 @@ def test_result(test, note: str | None = None) -> str:
     return p_value(test.p)
 
 
-def comparison_annotations(comparison, years, digits: int = 1, endpoint: str = "OS") -> list[str]:
-    """Legend texts for a k-group comparison: each group's landmark estimate, then the test.
+def comparison_annotations(comparison, landmark, digits: int = 1, endpoint: str = "OS") -> list[str]:
+    """Legend texts for a k-group comparison: each group's estimate at ``landmark``, then the test.
 
     Parameters
     ----------
-    comparison : object with ``groups`` (each with ``label`` and ``at_landmark``),
+    comparison : object with ``groups`` (each with ``label`` and ``at(landmark)``),
         ``test`` (with ``p``, or None), ``note`` and ``test_short``, e.g.
         :class:`analysis.study.ComparisonResult`.
-    years : float or str
-        Landmark in years, or its adjective ("100-day").
+    landmark : a declared landmark (:class:`analysis.config.Landmark`) or its text ("5 years"):
+        the estimate is taken at it and the legend names it, so the two cannot disagree.
 
     Examples
     --------
     >>> from types import SimpleNamespace as NS
     >>> est = NS(estimate=0.5, lower=0.3, upper=0.7, conf_level=0.95)
-    >>> comp = NS(groups=(NS(label="Remission", at_landmark=est),), test=NS(p=0.046), note=None,
-    ...           test_short="Log-rank")
-    >>> comparison_annotations(comp, 2)
+    >>> two_years = NS(text="2 years", adjective="2-year")
+    >>> group = NS(label="Remission", at=lambda lm: est if lm is two_years else None)
+    >>> comp = NS(groups=(group,), test=NS(p=0.046), note=None, test_short="Log-rank")
+    >>> comparison_annotations(comp, two_years)
     ['Remission: 2-year OS 50.0% (95% CI: 30.0-70.0%)', 'Log-rank p=0.046']
     """
     texts = [
-        f"{group.label}: {landmark_annotation(group.at_landmark, years, digits, endpoint)}"
+        f"{group.label}: {landmark_annotation(group.at(landmark), landmark.adjective, digits, endpoint)}"
         for group in comparison.groups
     ]
     return texts + [f"{comparison.test_short} {test_result(comparison.test, comparison.note)}"]

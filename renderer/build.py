@@ -114,6 +114,8 @@ def input_files(doc: Path) -> list[Path]:
     for variable in ("DATA", "REDCAP_DICTIONARY"):
         if os.environ.get(variable):
             files.append(Path(os.environ[variable]).resolve())
+    if os.environ.get("CHANGES_SINCE"):
+        files.append(doc.parent / "snapshots" / f"{os.environ['CHANGES_SINCE']}.json")
     for pattern in _ENGINE_GLOBS:
         files += sorted(ENGINE.glob(pattern))
     return files
@@ -128,6 +130,7 @@ def inputs_digest(doc: Path, renderer: str, formats: tuple[str, ...] = ("html", 
     quarto = shutil.which("quarto") if renderer in ("auto", "quarto") else None
     settings = {"renderer": renderer, "quarto": quarto, "DATA": os.environ.get("DATA", ""),
                 "REDCAP_DICTIONARY": os.environ.get("REDCAP_DICTIONARY", ""),
+                "CHANGES_SINCE": os.environ.get("CHANGES_SINCE", ""),
                 "formats": sorted(formats)}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for path in input_files(doc):

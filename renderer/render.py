@@ -155,6 +155,11 @@ def render(doc_path: Path, output_dir: Path | None = None,
                     _render_builtin(doc_path, config, formats, staging, target, work, stage, record,
                                     pre_render_then_announce)
                     name = "builtin"
+            if os.environ.get("CHANGES_SINCE"):
+                # The co-authors' DOCX marks the figures that changed since the named snapshot.
+                from analysis.changes import finish_build
+
+                finish_build(staging, doc_path.parent)
             outputs = [target / p.relative_to(staging) for p in sorted(staging.rglob("*")) if p.is_file()]
             write_record(staging, inputs, name)
             with stage("publish"):

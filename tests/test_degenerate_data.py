@@ -45,7 +45,7 @@ def built(request, tmp_path_factory):
         study = Study(ROOT / "study.yml")
         t1, t2 = patient_characteristics(study), outcomes(study)
         figures = [km_figure([g.curve for g in c.groups if g.curve is not None],
-                             annotations=fmt.comparison_annotations(c, c.landmark.years))
+                             annotations=fmt.comparison_annotations(c, c.landmark))
                    for c in study.comparisons.values()]
         return request.param, study, t1, t2, methods_sentence(study), figures
 

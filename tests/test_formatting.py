@@ -228,11 +228,16 @@ def test_difference_wording_follows_estimates_and_p():
 def test_annotations():
     est = NS(estimate=0.394, lower=0.191, upper=0.598, conf_level=0.95)
     assert fmt.landmark_annotation(est, 730.5 / 365.25) == "2-year OS 39.4% (95% CI: 19.1-59.8%)"
+    unknown = NS(estimate=None, lower=None, upper=None, conf_level=0.95)
+    two_years, one_year = NS(adjective="2-year"), NS(adjective="1-year")
     comparison = NS(
-        groups=(NS(label="Yes", at_landmark=est), NS(label="No", at_landmark=NS(estimate=None, lower=None, upper=None, conf_level=0.95))),
+        groups=(NS(label="Yes"), NS(label="No", at=lambda landmark: unknown)),
         test=NS(p=0.0004), note=None, test_short="Log-rank",
     )
-    assert fmt.comparison_annotations(comparison, 2) == [
+    comparison.groups[0].at = lambda landmark: {"2-year": est, "1-year": unknown}[landmark.adjective]
+    # The legend names the landmark it took the estimate at.
+    assert fmt.comparison_annotations(comparison, one_year)[0] == "Yes: 1-year OS not estimable"
+    assert fmt.comparison_annotations(comparison, two_years) == [
         "Yes: 2-year OS 39.4% (95% CI: 19.1-59.8%)",
         "No: 2-year OS not estimable",
         "Log-rank p<0.001",
