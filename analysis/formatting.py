@@ -707,3 +707,15 @@ def survival_difference(difference, digits: int = 1) -> str:
     return (f"difference {points(difference.difference)} percentage points ({_conf_label(difference.conf_level)} "
             f"CI: {points(difference.lower)} to {points(difference.upper)}), {p_value(difference.p)} "
             f"(z test, {difference.conf_type} scale)")
+
+
+def subdistribution_hazard_ratio(ratio, digits: int = 2) -> str:
+    """A Fine-Gray subdistribution hazard ratio: "sHR 0.62 (95% CI: 0.49-0.77)"; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> subdistribution_hazard_ratio(SimpleNamespace(hazard_ratio=0.5963, lower=0.4731, upper=0.7516, conf_level=0.95))
+    'sHR 0.60 (95% CI: 0.47-0.75)'
+    """
+    return NOT_ESTIMABLE if ratio is None else f"sHR {hazard_ratio(ratio, digits)}"

@@ -26,6 +26,7 @@ from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_di
 from analysis.cox import CoxModel, counting_process, fit_cox
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
+from analysis.fine_gray import FineGrayModel, fit_fine_gray
 from analysis.survival import (
     FollowUp,
     HazardRatio,
@@ -483,6 +484,33 @@ class Study:
         """Survival at the endpoint's landmark, each level against the reference (comparisons with ``fixed_time``)."""
         declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fixed_time}
         return _Lazy(self._survival_difference, declared, "fixed-time comparison")
+
+    # -- Fine-Gray subdistribution hazard ratios ----------------------------
+
+    def _fine_gray(self, name: str) -> tuple[FineGrayModel | None, str | None]:
+        """The comparison's levels as indicators against its reference in a Fine-Gray model."""
+        spec = self.settings.comparisons[name]
+        comparison = self.comparisons[name]
+        data = self.endpoint_data(spec.endpoint)
+        codes, _ = self.levels(spec.by, spec)
+        level = codes.loc[data.patient_id.index]
+        known = level.notna().to_numpy()
+        others = [g.level for g in comparison.groups if g.level != comparison.reference and g.n > 0]
+        if not others or not (level == comparison.reference).any():
+            return None, "one group only"
+        design = pd.DataFrame({code: (level[known] == code).astype(float).to_numpy() for code in others})
+        try:
+            return fit_fine_gray(design, data.time_days[known], data.event[known],
+                                 event_of_interest=EVENT_OF_INTEREST, conf_level=self.settings.conf_level), None
+        except ValueError as error:
+            return None, str(error).removeprefix("Fine-Gray model: ")
+
+    @cached_property
+    def fine_gray(self) -> _Lazy:
+        """Fine-Gray models by comparison name (comparisons that declare ``fine_gray``): (model, None) or
+        (None, why not); ``model.term(level)`` is a level's subdistribution hazard ratio against the reference."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fine_gray}
+        return _Lazy(self._fine_gray, declared, "Fine-Gray comparison")
 
     # -- multivariable Cox models ------------------------------------------
 

@@ -250,3 +250,55 @@ def test_a_monotone_model_says_so_in_words(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")
     model, note = Study(tmp_path / "study.yml").models["overall_survival_adjusted"]
     assert model is None and "not estimable" in note
+
+
+# ------------------------------------------------------------------ Fine-Gray ---
+
+from analysis.fine_gray import fit_fine_gray  # noqa: E402
+
+
+def fine_gray_data(name: str):
+    if name.startswith("colon"):
+        study = Study(ROOT / "examples" / "colon" / "study.yml")
+        data = study.endpoint_data("recurrence")
+        arm = study.cohort.loc[data.patient_id.index, "arm"].astype(str)
+        x = pd.DataFrame({level: (arm == level).astype(int).to_numpy() for level in ("lev", "lev_5fu")})
+        return x, data.time_days, data.event
+    d = pd.read_csv(REFERENCE_DIR / "data" / ("cr_mgus2_sex.csv" if "sex" in name else "cr_mgus2_age.csv"))
+    status = d["status"].where(d["status"] != 2, 3) if name.endswith("code3") else d["status"]
+    if "sex" in name:
+        return pd.DataFrame({"M": (d["sex"] == "M").astype(int)}), d["time"], status
+    return pd.DataFrame({g: (d["age_group"] == g).astype(int) for g in ("60to74", "75plus")}), d["time"], status
+
+
+@pytest.mark.parametrize("want", REFERENCE["fine_gray"], ids=lambda w: w["name"])
+def test_fine_gray_equals_crr(want):
+    model = fit_fine_gray(*fine_gray_data(want["name"]))
+    assert [t.covariate for t in model.terms] == as_list(want["covariates"])
+    assert (model.n, model.events) == (want["n"], want["events"])
+    for i, term in enumerate(model.terms):
+        for field in ("coef", "se", "hazard_ratio", "lower", "upper", "p"):
+            assert_close(getattr(term, field), as_list(want[field])[i], f"{term.covariate} {field}", COX_TOL)
+    assert_close(model.loglik[0], want["loglik"][0], "loglik at 0", COX_TOL)
+    assert_close(model.loglik[1], want["loglik"][1], "loglik", COX_TOL)
+
+
+def test_fine_gray_is_declared_and_printed_by_the_colon_study(tmp_path):
+    want = next(w for w in REFERENCE["fine_gray"] if w["name"] == "colon-recurrence-by-arm")
+    study = Study(ROOT / "examples" / "colon" / "study.yml")
+    model, note = study.fine_gray["recurrence_by_arm"]
+    assert note is None
+    assert_close(model.term("lev_5fu").coef, want["coef"][1], "lev_5fu coef", COX_TOL)
+    assert fmt.subdistribution_hazard_ratio(model.term("lev_5fu")).startswith(
+        f"sHR {fmt.round_half_up(want['hazard_ratio'][1], 2)} (95% CI: {fmt.round_half_up(want['lower'][1], 2)}-")
+    assert 'study.fine_gray["recurrence_by_arm"]' in (ROOT / "examples" / "colon" / "report.qmd").read_text()
+    text = (ROOT / "examples" / "colon" / "study.yml").read_text()
+    bad = tmp_path / "study.yml"
+    bad.write_text(text.replace("      strata: sex\n", "      strata: sex\n      fine_gray: true\n"))
+    with pytest.raises(StudySettingsError, match="fine_gray is for endpoints with competing events"):
+        load_study(bad)
+
+
+def test_fine_gray_without_events_says_so():
+    with pytest.raises(ValueError, match="no events of interest"):
+        fit_fine_gray(pd.Series([0, 1, 0], name="x"), [1, 2, 3], [0, 2, 0])
