@@ -23,7 +23,7 @@ import pandas as pd
 from analysis.cohort import load_cohort, load_dictionary
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
 from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
-from analysis.cox import CoxModel, counting_process, fit_cox
+from analysis.cox import CoxModel, ProportionalHazardsTest, counting_process, fit_cox, proportional_hazards_test
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
 from analysis.fine_gray import FineGrayModel, fit_fine_gray
@@ -550,6 +550,26 @@ class Study:
     def models(self) -> _Lazy:
         """Multivariable Cox models by name: (CoxModel, None) or (None, why not) in words."""
         return _Lazy(self._model, self.settings.models, "model")
+
+    def _proportional_hazards(self, name: str) -> ProportionalHazardsTest | None:
+        spec = self.settings.models[name]
+        if self.models[name][0] is None:
+            return None
+        data = self.endpoint_data(spec.endpoint)
+        design = self.model_covariates(name).loc[data.patient_id.index]
+        complete = design.notna().all(axis=1).to_numpy()
+        # A category's indicators ("sex=male") form one term, as cox.zph's terms = TRUE.
+        terms: dict[str, list[str]] = {}
+        for column in design.columns:
+            terms.setdefault(column.split("=")[0] if column.split("=")[0] in spec.covariates else column,
+                             []).append(column)
+        return proportional_hazards_test(design[complete].reset_index(drop=True), data.time_days[complete],
+                                         data.event[complete], ties=spec.ties, terms=terms)
+
+    @cached_property
+    def proportional_hazards(self) -> _Lazy:
+        """cox.zph of each declared model, by name (None where the model is not estimable)."""
+        return _Lazy(self._proportional_hazards, self.settings.models, "model")
 
     # -- landmark analyses ---------------------------------------------------
 

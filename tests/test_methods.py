@@ -302,3 +302,36 @@ def test_fine_gray_is_declared_and_printed_by_the_colon_study(tmp_path):
 def test_fine_gray_without_events_says_so():
     with pytest.raises(ValueError, match="no events of interest"):
         fit_fine_gray(pd.Series([0, 1, 0], name="x"), [1, 2, 3], [0, 2, 0])
+
+
+# ------------------------------------------------- proportional hazards check ---
+
+from analysis.cox import proportional_hazards_test  # noqa: E402
+
+
+def assert_zph(got, want):
+    tests = list(got.terms) + [got.global_test]
+    assert [t.name for t in got.terms] == as_list(want["terms"])[:-1]
+    for test, chisq, df, p in zip(tests, as_list(want["chisq"]), as_list(want["df"]), as_list(want["p"])):
+        assert test.df == df
+        assert_close(test.statistic, chisq, f"{test.name} chi-square", COX_TOL)
+        assert_close(test.p, p, f"{test.name} p", COX_TOL)
+
+
+@pytest.mark.parametrize("want", REFERENCE["zph"], ids=lambda w: w["name"])
+def test_proportional_hazards_test_equals_cox_zph(want):
+    x, stop, event, start = model_data(want["name"])
+    terms = ({"female": ["female"], "ecog": ["ecog=1", "ecog=2+"], "age": ["age"]}
+             if want["name"].startswith("lung") else None)
+    assert_zph(proportional_hazards_test(x, stop, event, start=start, ties=want["name"].split("-")[1],
+                                         terms=terms), want)
+
+
+def test_proportional_hazards_of_the_example_model_equals_cox_zph(landmark):
+    _, want = landmark
+    zph = Study(ROOT / "study.yml").proportional_hazards["overall_survival_adjusted"]
+    expected = dict(want["model_zph"], terms=["prior_blinatumomab", "sex", "age_years", "GLOBAL"])
+    assert_zph(zph, expected)
+    text = fmt.proportional_hazards_test(zph)
+    assert text.startswith("proportional hazards (cox.zph): prior_blinatumomab p=")
+    assert text.endswith(f"{zph.global_test.df} df, {fmt.p_value(want['model_zph']['p'][-1])}")

@@ -62,6 +62,21 @@ for (ties in c("efron", "breslow")) {
     c("female", "ecog=1", "ecog=2+", "age"))
 }
 
+# cox.zph (transform "km", terms = TRUE): per-term and global chi-square, df, p.
+zph_entry <- function(name, fit) {
+  z <- cox.zph(fit)
+  list(name = name, terms = rownames(z$table), chisq = unname(z$table[, "chisq"]),
+       df = unname(z$table[, "df"]), p = unname(z$table[, "p"]))
+}
+zph <- list()
+for (ties in c("efron", "breslow")) {
+  zph[[length(zph) + 1]] <- zph_entry(
+    paste0("heart-", ties),
+    coxph(Surv(start, stop, event) ~ transplant + age + surgery, data = heart_df, ties = ties))
+  zph[[length(zph) + 1]] <- zph_entry(
+    paste0("lung-", ties), coxph(Surv(time, status) ~ female + ecog + age, data = lung_cc, ties = ties))
+}
+
 # ------------------------------- restricted mean survival time, fixed time ---
 # RMST per group: print(survfit, rmean = tau), i.e. summary(survfit, rmean = tau)$table
 # (survRM2 is not installed). Between groups as survRM2::rmst2 (Uno et al.,
@@ -188,6 +203,10 @@ if (file.exists(cohort_path)) {
   td <- tmerge(os[, c("id", "responder")], os, id = id, death = event(time, status),
                response_td = tdc(ifelse(responder == 1, L, NA)))
   td_cox <- coxph(Surv(tstart, tstop, death) ~ response_td, data = td)
+  adjusted <- coxph(Surv(time, status) ~ blina + sex + age,
+                    data = transform(os, blina = as.integer(cohort$prior_blinatumomab == "yes"),
+                                     sex = factor(cohort$sex, levels = c("female", "male")),
+                                     age = cohort$age_years))
   landmark <- list(
     md5 = unname(tools::md5sum(cohort_path)), landmark_days = L, horizon_days = horizon,
     n = nrow(lm), excluded = nrow(os) - nrow(lm), excluded_events = sum(os$status[os$time < L]),
@@ -197,11 +216,8 @@ if (file.exists(cohort_path)) {
     time_dependent = model_entry("time_dependent", td_cox, "response_td"),
     time_dependent_rows = nrow(td),
     # study.yml's models.overall_survival_adjusted: sex against the dictionary's first level (female).
-    model = model_entry("adjusted", coxph(Surv(time, status) ~ blina + sex + age,
-                                          data = transform(os, blina = as.integer(cohort$prior_blinatumomab == "yes"),
-                                                           sex = factor(cohort$sex, levels = c("female", "male")),
-                                                           age = cohort$age_years)),
-                        c("prior_blinatumomab", "sex=male", "age_years")),
+    model = model_entry("adjusted", adjusted, c("prior_blinatumomab", "sex=male", "age_years")),
+    model_zph = zph_entry("adjusted", adjusted),
     # From the first dose: RMST to 2 years by response, 2-year OS by prior blinatumomab.
     rmst = rmst_entry("example", transform(os, group = ifelse(responder == 1, "yes", "no")), "group", "no", horizon),
     fixed_time = fixed_entry("example", transform(os, group = ifelse(cohort$prior_blinatumomab == "yes", "yes", "no")),
@@ -212,7 +228,7 @@ reference <- list(
   generated_by = "tests/reference/methods_reference.R",
   r_version = R.version.string,
   survival_version = as.character(packageVersion("survival")),
-  models = models, rmst = rmst, fixed_time = fixed, fine_gray = fine_gray, landmark = landmark)
+  models = models, rmst = rmst, fixed_time = fixed, fine_gray = fine_gray, zph = zph, landmark = landmark)
 write_json(reference, file.path(out_dir, "methods_reference.json"),
            auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = TRUE)
 cat("wrote", file.path(out_dir, "methods_reference.json"), "\n")
