@@ -27,6 +27,7 @@ from analysis.cox import CoxModel, ProportionalHazardsTest, counting_process, fi
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
 from analysis.fine_gray import FineGrayModel, fit_fine_gray
+from analysis.simon_makuch import SimonMakuch, simon_makuch
 from analysis.survival import (
     FollowUp,
     HazardRatio,
@@ -588,8 +589,9 @@ class Study:
         return LandmarkResult(comparison, at, int(data.n - alive.sum()), int(np.sum(data.event[~alive])),
                               time_dependent, note)
 
-    def _time_dependent(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
-        """Cox model with the comparison's variable as a time-dependent covariate, from the origin."""
+    def _switch_times(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
+        """(days from the origin to when each patient joins the non-reference level, NaN: never; that level),
+        or (None, why not)."""
         codes, labels = self.levels(spec.by, spec)
         level = codes.loc[data.patient_id.index]
         others = [code for code in labels if code != reference]
@@ -602,10 +604,16 @@ class Study:
                 return None, "known_from needs an endpoint defined from dates"
             rows = self.cohort.loc[data.patient_id.index]
             days = (pd.to_datetime(rows[spec.known_from]) - pd.to_datetime(rows[endpoint.origin])).dt.days
-            switch = np.where(switched, days.to_numpy(dtype=float), np.nan)
-        else:
-            # No date when it became known: known at the landmark for everyone.
-            switch = np.where(switched, spec.landmark.days, np.nan)
+            return np.where(switched, days.to_numpy(dtype=float), np.nan), others[0]
+        # No date when it became known: known at the landmark for everyone.
+        return np.where(switched, spec.landmark.days, np.nan), others[0]
+
+    def _time_dependent(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
+        """Cox model with the comparison's variable as a time-dependent covariate, from the origin."""
+        switch, level = self._switch_times(spec, data, reference)
+        if switch is None:
+            return None, level
+        others = [level]
         rows = counting_process(data.time_days, data.event, switch)
         try:
             model = fit_cox(rows["state"].rename(others[0]), rows["stop"], rows["event"], start=rows["start"],
@@ -613,6 +621,25 @@ class Study:
         except ValueError as error:
             return None, str(error).removeprefix("Cox model: ")
         return model, None
+
+    def _simon_makuch(self, name: str) -> tuple[SimonMakuch | None, str | None]:
+        spec = self.settings.comparisons[name]
+        data = self.endpoint_data(spec.endpoint)
+        reference = self.landmarks[name].comparison.reference
+        switch, level = self._switch_times(spec, data, reference)
+        if switch is None:
+            return None, level
+        _, labels = self.levels(spec.by, spec)
+        return simon_makuch(data.time_days, data.event, switch,
+                            labels=(f"{labels[reference]} or not yet known", labels[level])), None
+
+    @cached_property
+    def simon_makuch(self) -> _Lazy:
+        """Simon-Makuch curves by comparison name (comparisons that declare ``landmark``): patients move to the
+        non-reference group when it becomes known (``known_from``, else at the landmark); (curves, None) or
+        (None, why not)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.landmark is not None}
+        return _Lazy(self._simon_makuch, declared, "landmark analysis")
 
     @cached_property
     def landmarks(self) -> _Lazy:

@@ -335,3 +335,35 @@ def test_proportional_hazards_of_the_example_model_equals_cox_zph(landmark):
     text = fmt.proportional_hazards_test(zph)
     assert text.startswith("proportional hazards (cox.zph): prior_blinatumomab p=")
     assert text.endswith(f"{zph.global_test.df} df, {fmt.p_value(want['model_zph']['p'][-1])}")
+
+
+# ------------------------------------------------------------- Simon-Makuch ---
+
+from analysis.figures import simon_makuch_figure  # noqa: E402
+from analysis.simon_makuch import simon_makuch  # noqa: E402
+
+
+def assert_simon_makuch(result, want):
+    for curve, expected in zip(result.curves, want, strict=True):
+        table = curve.table
+        assert table["time"].tolist() == pytest.approx(as_list(expected["time"]), abs=1e-9)
+        for column in ("n_risk", "n_event", "n_censor"):
+            assert table[column].tolist() == as_list(expected[column]), f"{expected['group']} {column}"
+        assert np.max(np.abs(table["surv"].to_numpy() - np.array(as_list(expected["surv"])))) <= TOL
+
+
+def test_simon_makuch_equals_survfit_on_counting_process_rows():
+    heart = pd.read_csv(REFERENCE_DIR / "data" / "heart.csv")
+    last = heart.loc[heart.groupby("id")["stop"].idxmax()].set_index("id")
+    switch = heart[heart["transplant"] == 1].groupby("id")["start"].min().reindex(last.index)
+    assert_simon_makuch(simon_makuch(last["stop"], last["event"], switch), REFERENCE["simon_makuch"]["heart"])
+
+
+def test_simon_makuch_of_the_example_cohort_equals_survfit(landmark):
+    _, want = landmark
+    result, note = Study(ROOT / "study.yml").simon_makuch["mrd_negative_remission"]
+    assert note is None
+    assert_simon_makuch(result, want["simon_makuch"])
+    figure = simon_makuch_figure(result, landmark_days=60)
+    assert {ax.get_label() for ax in figure.axes} == {"simon_makuch", "in_group"}
+    assert "simon_makuch_figure" in (ROOT / "report.qmd").read_text()

@@ -77,6 +77,18 @@ for (ties in c("efron", "breslow")) {
     paste0("lung-", ties), coxph(Surv(time, status) ~ female + ecog + age, data = lung_cc, ties = ties))
 }
 
+# Simon-Makuch: survfit on counting-process rows by the time-dependent group
+# (here heart's transplant), per group: time, n.risk, n.event, n.censor, surv.
+sm_entry <- function(name, fit) {
+  group <- rep(seq_along(fit$strata), fit$strata)
+  lapply(seq_along(fit$strata), function(k) {
+    i <- group == k
+    list(name = name, group = names(fit$strata)[k], time = fit$time[i], n_risk = fit$n.risk[i],
+         n_event = fit$n.event[i], n_censor = fit$n.censor[i], surv = fit$surv[i])
+  })
+}
+simon_makuch <- list(heart = sm_entry("heart", survfit(Surv(start, stop, event) ~ transplant, data = heart_df)))
+
 # ------------------------------- restricted mean survival time, fixed time ---
 # RMST per group: print(survfit, rmean = tau), i.e. summary(survfit, rmean = tau)$table
 # (survRM2 is not installed). Between groups as survRM2::rmst2 (Uno et al.,
@@ -215,6 +227,7 @@ if (file.exists(cohort_path)) {
     cox = model_entry("landmark", lm_cox, "yes"),
     time_dependent = model_entry("time_dependent", td_cox, "response_td"),
     time_dependent_rows = nrow(td),
+    simon_makuch = sm_entry("example", survfit(Surv(tstart, tstop, death) ~ response_td, data = td)),
     # study.yml's models.overall_survival_adjusted: sex against the dictionary's first level (female).
     model = model_entry("adjusted", adjusted, c("prior_blinatumomab", "sex=male", "age_years")),
     model_zph = zph_entry("adjusted", adjusted),
@@ -228,7 +241,7 @@ reference <- list(
   generated_by = "tests/reference/methods_reference.R",
   r_version = R.version.string,
   survival_version = as.character(packageVersion("survival")),
-  models = models, rmst = rmst, fixed_time = fixed, fine_gray = fine_gray, zph = zph, landmark = landmark)
+  models = models, rmst = rmst, fixed_time = fixed, fine_gray = fine_gray, zph = zph, simon_makuch = simon_makuch, landmark = landmark)
 write_json(reference, file.path(out_dir, "methods_reference.json"),
            auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = TRUE)
 cat("wrote", file.path(out_dir, "methods_reference.json"), "\n")
