@@ -1,7 +1,7 @@
 """Simon-Makuch curves: survival by a grouping that patients join during follow-up.
 
 A patient counts in the "not yet" group from the origin until the grouping
-becomes known (a response, a transplant), then in the other group, so
+becomes known (a status reached, a treatment given later), then in the other group, so
 nobody's time before joining is credited to the group joined (Simon &
 Makuch, Stat Med 1984). Each curve is the Kaplan-Meier estimate on
 counting-process rows: at each stop time t of a group's rows,
