@@ -183,6 +183,8 @@ class ComparisonSpec:
     rmst: Landmark | None = None
     # and survival at the endpoint's landmark compared between two groups.
     fixed_time: bool = False
+    # Fine-Gray subdistribution hazard ratios against the reference (competing-risk endpoints).
+    fine_gray: bool = False
 
 
 @dataclass(frozen=True)
@@ -449,19 +451,23 @@ def _comparison(study: _Block, name: str, endpoints: Mapping[str, Endpoint]) -> 
 
 
 def _comparison_methods(block: _Block, endpoints: Mapping[str, Endpoint]) -> dict:
-    """The optional methods of a comparison: landmark, known_from, rmst, fixed_time."""
+    """The optional methods of a comparison: landmark, known_from, rmst, fixed_time, fine_gray."""
     endpoint = endpoints[block.text("endpoint")]
     methods = dict(
         landmark=_landmark(block.get("landmark")) if block.get("landmark") is not None else None,
         known_from=block.text("known_from"),
         rmst=_landmark(block.get("rmst")) if block.get("rmst") is not None else None,
         fixed_time=bool(block.get("fixed_time", False)),
+        fine_gray=bool(block.get("fine_gray", False)),
     )
     if methods["known_from"] is not None and methods["landmark"] is None:
         raise block.error("known_from", "needs a landmark: the time-dependent model goes with the landmark analysis")
     survival_only = [key for key in ("landmark", "rmst", "fixed_time") if methods[key]]
     if endpoint.has_competing_events and survival_only:
         raise block.error(survival_only[0], f"is for survival endpoints; {endpoint.name!r} has competing events")
+    if methods["fine_gray"] and not endpoint.has_competing_events:
+        raise block.error("fine_gray", f"is for endpoints with competing events; {endpoint.name!r} has none "
+                                       "(its Cox hazard ratios are the comparison's hazard_ratios)")
     return methods
 
 

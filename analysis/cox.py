@@ -8,7 +8,10 @@ Wald and score (log-rank) tests of the whole model, and Harrell's
 concordance as R's ``concordance(fit)``. :func:`counting_process` turns
 a time to event and the time a yes/no state switches on (a treatment given
 later, a status reached) into the (start, stop] rows of a time-dependent covariate, as
-``survival::tmerge`` does. Reference values: ``tests/reference/methods_reference.R``.
+``survival::tmerge`` does. :func:`proportional_hazards_test` is R's
+``cox.zph`` (transform "km"): score tests, per term and global, of adding
+each covariate times g(t) = 1 - KM(t-) to the fitted model.
+Reference values: ``tests/reference/methods_reference.R``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from scipy import stats
 
 from analysis.survival import HazardRatio, _patient, _survival_data, _z, timefix
 
-__all__ = ["CoxModel", "ModelTest", "counting_process", "fit_cox"]
+__all__ = ["CoxModel", "ModelTest", "ProportionalHazardsTest", "counting_process", "fit_cox",
+           "proportional_hazards_test"]
 
 # A log hazard ratio above this across a covariate's observed range (HR > 1e13)
 # means the estimate ran off to infinity (monotone likelihood).
@@ -315,3 +319,94 @@ def fit_cox(covariates: pd.DataFrame | pd.Series, stop, event, start=None, ties:
         concordance=_concordance(start_times, stop_times, events, x @ beta),
         n=n_rows, events=n_events, ties=ties, counting_process=counting, method=method,
     )
+
+
+@dataclass(frozen=True)
+class ProportionalHazardsTest:
+    """R's ``cox.zph``: a score test of each term (``terms``, in order) and of all together (``global_test``)
+    that its log hazard ratio does not change with g(t), the time transform (``transform``)."""
+
+    terms: tuple[ModelTest, ...]
+    global_test: ModelTest
+    transform: str = "km"
+    method: str = "score test of proportional hazards (Grambsch-Therneau), as survival::cox.zph"
+
+    def term(self, name: str) -> ModelTest:
+        for test in self.terms:
+            if test.name == name:
+                return test
+        raise KeyError(f"no term {name!r}; terms: {[t.name for t in self.terms]}")
+
+
+def proportional_hazards_test(covariates: pd.DataFrame | pd.Series, stop, event, start=None,
+                              ties: str = "efron", terms: dict[str, list[str]] | None = None
+                              ) -> ProportionalHazardsTest:
+    """The proportional-hazards check of a Cox model, equal to R's ``cox.zph(coxph(...))`` (transform "km").
+
+    The model is fitted as :func:`fit_cox` fits it; the score vector and
+    information of the model extended by x * g(t), at (beta-hat, 0), give
+    each term's test (its columns' g-terms, df = number of columns) and the
+    global test (all g-terms, df = number of columns). g(t) = 1 - KM(t-),
+    the left-continuous Kaplan-Meier estimate of the whole sample at each
+    event time, centred on its mean over the events.
+
+    Parameters
+    ----------
+    covariates, stop, event, start, ties
+        As :func:`fit_cox`.
+    terms : dict, optional
+        Term name -> its columns (a category's indicators form one term);
+        default: each column its own term.
+
+    Examples
+    --------
+    >>> from lifelines.datasets import load_lung
+    >>> lung = load_lung()
+    >>> zph = proportional_hazards_test(pd.DataFrame({"age": lung["age"], "sex": lung["sex"]}), lung["time"], lung["status"])
+    >>> [t.df for t in zph.terms], zph.global_test.df
+    ([1, 1], 2)
+    """
+    model = fit_cox(covariates, stop, event, start=start, ties=ties)
+    frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
+    names = [str(c) for c in frame.columns]
+    terms = terms or {name: [name] for name in names}
+    x = frame.to_numpy(dtype=float)
+    x = x - x.mean(axis=0)
+    stop_times, events = _survival_data(stop, event)
+    if start is not None:
+        start_times, stop_times = timefix(np.asarray(start, dtype=float), stop_times)
+    else:
+        start_times = np.full(stop_times.shape, -np.inf)
+    risk = _RiskSets(start_times, stop_times, events)
+    beta = np.array([t.coef for t in model.terms])
+    # g(t): 1 - KM(t-) over the distinct event times, centred on its mean over the events.
+    at_risk = risk.at_risk_sum(np.ones(len(stop_times)))
+    deaths = risk.tied_sum(np.ones(len(stop_times)))
+    km_before = np.concatenate(([1.0], np.cumprod(1 - deaths / at_risk)[:-1]))
+    g = (1 - km_before)[risk.event_slot]
+    g = g - g.mean()
+    # Per event: the risk set's weighted mean and variance of x (Efron's share for tied events).
+    w = np.exp(x @ beta)
+    wx = w[:, None] * x
+    wxx = wx[:, :, None] * x[:, None, :]
+    slot = risk.event_slot
+    fraction = risk.rank / risk.ties if ties == "efron" else np.zeros(len(slot))
+    den = risk.at_risk_sum(w)[slot] - fraction * risk.tied_sum(w)[slot]
+    mean = (risk.at_risk_sum(wx)[slot] - fraction[:, None] * risk.tied_sum(wx)[slot]) / den[:, None]
+    second = (risk.at_risk_sum(wxx)[slot] - fraction[:, None, None] * risk.tied_sum(wxx)[slot]) / den[:, None, None]
+    variance = second - mean[:, :, None] * mean[:, None, :]
+    p = len(names)
+    score_g = (g[:, None] * (x[risk.event_rows] - mean)).sum(axis=0)
+    information = np.zeros((2 * p, 2 * p))
+    information[:p, :p] = variance.sum(axis=0)
+    information[:p, p:] = information[p:, :p] = np.einsum("k,kij->ij", g, variance)
+    information[p:, p:] = np.einsum("k,kij->ij", g**2, variance)
+
+    def test(name, columns):
+        keep = list(range(p)) + [p + names.index(c) for c in columns]
+        u = np.concatenate([np.zeros(p), score_g[[names.index(c) for c in columns]]])
+        statistic = float(u @ np.linalg.solve(information[np.ix_(keep, keep)], u))
+        return ModelTest(name, statistic, len(columns), float(stats.chi2.sf(statistic, len(columns))))
+
+    return ProportionalHazardsTest(terms=tuple(test(name, columns) for name, columns in terms.items()),
+                                   global_test=test("GLOBAL", names))

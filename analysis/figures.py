@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.legend import Legend
 
+    from analysis.simon_makuch import SimonMakuch
     from analysis.survival import KaplanMeier
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -663,3 +664,68 @@ def _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylab
         ax.legend([h for h, _ in entries], labels, loc="upper left", fontsize=TABLE_FONT_PT, frameon=False,
                   handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, handlelength=2.6)
     return fig
+
+
+def simon_makuch_figure(
+    result: SimonMakuch,
+    *,
+    annotations: Sequence[str] = (),
+    landmark_days: float | None = None,
+    tick_months: int = 6,
+    ylabel: str = "Overall survival",
+    xlabel: str = "Months",
+    days_per_month: float = DAYS_PER_MONTH,
+    note: str | None = None,
+) -> Figure:
+    """Simon-Makuch curves (a grouping patients join during follow-up) with the patients in each group below.
+
+    The numbers under the axis are the patients counted in each group at each
+    tick: they move from the first group to the second when the grouping
+    becomes known, so both can change without an event.
+
+    Examples
+    --------
+    >>> from analysis.simon_makuch import simon_makuch
+    >>> sm = simon_makuch([300, 150, 240, 180, 90], [1, 0, 1, 1, 1], [60, None, None, 60, None],
+    ...                   labels=("Not yet", "Responded"))
+    >>> [round(float(size), 2) for size in simon_makuch_figure(sm).get_size_inches()]
+    [6.3, 4.2]
+    """
+    with matplotlib.rc_context(FIGURE_RC):
+        curves = result.curves
+        last = max(float(c.table["time"].max()) for c in curves if len(c.table)) / days_per_month
+        ticks = np.arange(0, tick_months * (np.ceil(last / tick_months) + 1), tick_months, dtype=float)
+        fig = Figure(figsize=(6.3, 4.2), dpi=100)
+        ax = fig.add_axes([0.12, 0.34, 0.84, 0.6], label="simon_makuch")
+        handles = []
+        for curve, (colour, linestyle) in zip(curves, CURVE_STYLES, strict=False):
+            table = curve.table
+            x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float) / days_per_month])
+            y = np.concatenate([[1.0], table["surv"].to_numpy(dtype=float)])
+            ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)
+            censored = table[table["n_censor"] > 0]
+            ax.plot(censored["time"] / days_per_month, censored["surv"], linestyle="none", marker="|",
+                    markersize=6, color=colour, zorder=4)
+            handles.append(Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6))
+        if landmark_days is not None:
+            ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
+        _style_axes(ax, ticks, xlabel=xlabel, ylabel=ylabel)
+        if note is not None:
+            fig.text(0.98, 0.99, note, fontsize=FONT_PT - 1, fontstyle="italic", color="0.45", ha="right", va="top")
+        labels = [curve.label for curve in curves] + list(annotations)
+        ax.legend(handles + [Patch(visible=False)] * len(annotations), labels, loc="upper right",
+                  fontsize=TABLE_FONT_PT, frameon=False, handlelength=2.6)
+        table_ax = fig.add_axes([0.12, 0.02, 0.84, 0.18], label="in_group", sharex=ax)
+        table_ax.axis("off")
+        table_ax.set_ylim(0, 2 * len(curves) + 1)
+        left = blended_transform_factory(fig.transFigure, table_ax.transData)
+        table_ax.text(0.01, 2 * len(curves) + 0.5, "Patients in each group", fontsize=TABLE_FONT_PT,
+                      fontweight="bold", ha="left", va="center", transform=left)
+        for row, curve in enumerate(curves):
+            y = 2 * (len(curves) - row) - 0.5
+            table_ax.text(0.01, y, curve.label, fontsize=TABLE_FONT_PT, ha="left", va="center", transform=left)
+            for tick in ticks:
+                # In the group just after the tick (start <= t < stop): those it follows from then on.
+                table_ax.text(tick, y - 1, str(curve.at_risk(tick * days_per_month + 1e-9)),
+                              fontsize=TABLE_FONT_PT, ha="center", va="center")
+        return fig

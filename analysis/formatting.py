@@ -708,3 +708,33 @@ def survival_difference(difference, digits: int = 1) -> str:
     return (f"difference {points(difference.difference)} percentage points ({_conf_label(difference.conf_level)} "
             f"CI: {points(difference.lower)} to {points(difference.upper)}), {p_value(difference.p)} "
             f"(z test, {difference.conf_type} scale)")
+
+
+def subdistribution_hazard_ratio(ratio, digits: int = 2) -> str:
+    """A Fine-Gray subdistribution hazard ratio: "sHR 0.62 (95% CI: 0.49-0.77)"; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> subdistribution_hazard_ratio(SimpleNamespace(hazard_ratio=0.5963, lower=0.4731, upper=0.7516, conf_level=0.95))
+    'sHR 0.60 (95% CI: 0.47-0.75)'
+    """
+    return NOT_ESTIMABLE if ratio is None else f"sHR {hazard_ratio(ratio, digits)}"
+
+
+def proportional_hazards_test(zph, digits: int = 2) -> str:
+    """cox.zph in a line: each term's p, then the global test; None -> "not estimable".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> zph = NS(terms=[NS(name="age", statistic=0.2, df=1, p=0.65)], global_test=NS(statistic=5.237, df=4, p=0.264))
+    >>> proportional_hazards_test(zph)
+    'proportional hazards (cox.zph): age p=0.650; global chi-square 5.24, 4 df, p=0.264'
+    """
+    if zph is None:
+        return NOT_ESTIMABLE
+    terms = "; ".join(f"{t.name} {p_value(t.p)}" for t in zph.terms)
+    g = zph.global_test
+    return (f"proportional hazards (cox.zph): {terms}; global chi-square {round_half_up(g.statistic, digits)}, "
+            f"{g.df} df, {p_value(g.p)}")

@@ -315,6 +315,7 @@ _COMPARISON = _block({
                "x-expected": "a mapping of each level's code to its label"},
     "reference": _LEVEL, "strata": _NAME, "hazard_ratios": _FLAG,
     "landmark": _LANDMARK, "known_from": _NAME, "rmst": _LANDMARK, "fixed_time": _FLAG,
+    "fine_gray": _FLAG,
 }, ("endpoint", "by"))
 _MODEL = _block({
     "endpoint": _NAME, "covariates": _list_of(_NAME),

@@ -23,9 +23,11 @@ import pandas as pd
 from analysis.cohort import load_cohort, load_dictionary
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
 from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
-from analysis.cox import CoxModel, counting_process, fit_cox
+from analysis.cox import CoxModel, ProportionalHazardsTest, counting_process, fit_cox, proportional_hazards_test
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
+from analysis.fine_gray import FineGrayModel, fit_fine_gray
+from analysis.simon_makuch import SimonMakuch, simon_makuch
 from analysis.survival import (
     FollowUp,
     HazardRatio,
@@ -484,6 +486,33 @@ class Study:
         declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fixed_time}
         return _Lazy(self._survival_difference, declared, "fixed-time comparison")
 
+    # -- Fine-Gray subdistribution hazard ratios ----------------------------
+
+    def _fine_gray(self, name: str) -> tuple[FineGrayModel | None, str | None]:
+        """The comparison's levels as indicators against its reference in a Fine-Gray model."""
+        spec = self.settings.comparisons[name]
+        comparison = self.comparisons[name]
+        data = self.endpoint_data(spec.endpoint)
+        codes, _ = self.levels(spec.by, spec)
+        level = codes.loc[data.patient_id.index]
+        known = level.notna().to_numpy()
+        others = [g.level for g in comparison.groups if g.level != comparison.reference and g.n > 0]
+        if not others or not (level == comparison.reference).any():
+            return None, "one group only"
+        design = pd.DataFrame({code: (level[known] == code).astype(float).to_numpy() for code in others})
+        try:
+            return fit_fine_gray(design, data.time_days[known], data.event[known],
+                                 event_of_interest=EVENT_OF_INTEREST, conf_level=self.settings.conf_level), None
+        except ValueError as error:
+            return None, str(error).removeprefix("Fine-Gray model: ")
+
+    @cached_property
+    def fine_gray(self) -> _Lazy:
+        """Fine-Gray models by comparison name (comparisons that declare ``fine_gray``): (model, None) or
+        (None, why not); ``model.term(level)`` is a level's subdistribution hazard ratio against the reference."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.fine_gray}
+        return _Lazy(self._fine_gray, declared, "Fine-Gray comparison")
+
     # -- multivariable Cox models ------------------------------------------
 
     def model_covariates(self, name: str) -> pd.DataFrame:
@@ -523,6 +552,26 @@ class Study:
         """Multivariable Cox models by name: (CoxModel, None) or (None, why not) in words."""
         return _Lazy(self._model, self.settings.models, "model")
 
+    def _proportional_hazards(self, name: str) -> ProportionalHazardsTest | None:
+        spec = self.settings.models[name]
+        if self.models[name][0] is None:
+            return None
+        data = self.endpoint_data(spec.endpoint)
+        design = self.model_covariates(name).loc[data.patient_id.index]
+        complete = design.notna().all(axis=1).to_numpy()
+        # A category's indicators ("sex=male") form one term, as cox.zph's terms = TRUE.
+        terms: dict[str, list[str]] = {}
+        for column in design.columns:
+            terms.setdefault(column.split("=")[0] if column.split("=")[0] in spec.covariates else column,
+                             []).append(column)
+        return proportional_hazards_test(design[complete].reset_index(drop=True), data.time_days[complete],
+                                         data.event[complete], ties=spec.ties, terms=terms)
+
+    @cached_property
+    def proportional_hazards(self) -> _Lazy:
+        """cox.zph of each declared model, by name (None where the model is not estimable)."""
+        return _Lazy(self._proportional_hazards, self.settings.models, "model")
+
     # -- landmark analyses ---------------------------------------------------
 
     def _landmark(self, name: str) -> LandmarkResult:
@@ -540,8 +589,9 @@ class Study:
         return LandmarkResult(comparison, at, int(data.n - alive.sum()), int(np.sum(data.event[~alive])),
                               time_dependent, note)
 
-    def _time_dependent(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
-        """Cox model with the comparison's variable as a time-dependent covariate, from the origin."""
+    def _switch_times(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
+        """(days from the origin to when each patient joins the non-reference level, NaN: never; that level),
+        or (None, why not)."""
         codes, labels = self.levels(spec.by, spec)
         level = codes.loc[data.patient_id.index]
         others = [code for code in labels if code != reference]
@@ -554,10 +604,16 @@ class Study:
                 return None, "known_from needs an endpoint defined from dates"
             rows = self.cohort.loc[data.patient_id.index]
             days = (pd.to_datetime(rows[spec.known_from]) - pd.to_datetime(rows[endpoint.origin])).dt.days
-            switch = np.where(switched, days.to_numpy(dtype=float), np.nan)
-        else:
-            # No date when it became known: known at the landmark for everyone.
-            switch = np.where(switched, spec.landmark.days, np.nan)
+            return np.where(switched, days.to_numpy(dtype=float), np.nan), others[0]
+        # No date when it became known: known at the landmark for everyone.
+        return np.where(switched, spec.landmark.days, np.nan), others[0]
+
+    def _time_dependent(self, spec: ComparisonSpec, data: TimeToEventData, reference: str):
+        """Cox model with the comparison's variable as a time-dependent covariate, from the origin."""
+        switch, level = self._switch_times(spec, data, reference)
+        if switch is None:
+            return None, level
+        others = [level]
         rows = counting_process(data.time_days, data.event, switch)
         try:
             model = fit_cox(rows["state"].rename(others[0]), rows["stop"], rows["event"], start=rows["start"],
@@ -565,6 +621,25 @@ class Study:
         except ValueError as error:
             return None, str(error).removeprefix("Cox model: ")
         return model, None
+
+    def _simon_makuch(self, name: str) -> tuple[SimonMakuch | None, str | None]:
+        spec = self.settings.comparisons[name]
+        data = self.endpoint_data(spec.endpoint)
+        reference = self.landmarks[name].comparison.reference
+        switch, level = self._switch_times(spec, data, reference)
+        if switch is None:
+            return None, level
+        _, labels = self.levels(spec.by, spec)
+        return simon_makuch(data.time_days, data.event, switch,
+                            labels=(f"{labels[reference]} or not yet known", labels[level])), None
+
+    @cached_property
+    def simon_makuch(self) -> _Lazy:
+        """Simon-Makuch curves by comparison name (comparisons that declare ``landmark``): patients move to the
+        non-reference group when it becomes known (``known_from``, else at the landmark); (curves, None) or
+        (None, why not)."""
+        declared = {name: spec for name, spec in self.settings.comparisons.items() if spec.landmark is not None}
+        return _Lazy(self._simon_makuch, declared, "landmark analysis")
 
     @cached_property
     def landmarks(self) -> _Lazy:

@@ -109,7 +109,7 @@ def test_outputs_carry_provenance_and_synthetic_note(texts, fmt):
     assert "example_cohort.csv" in text and "SHA-256" in text
     assert "synthetic" in text.lower()
     assert "Table 1" in text and "Table 2" in text
-    assert all(f"Figure {n}" in text for n in (1, 2, 3))
+    assert all(f"Figure {n}" in text for n in (1, 2, 3, 4))
 
 
 def test_html_is_self_contained_and_docx_has_real_tables(built):
@@ -121,11 +121,12 @@ def test_html_is_self_contained_and_docx_has_real_tables(built):
     fetched = [tag.get(attr) for tag in soup.find_all(True) for attr in ("src", "href", "data", "poster")
                if tag.get(attr) and tag.name != "a"]
     assert [url for url in fetched if not url.startswith(("data:", "#"))] == []
-    assert len(soup.find_all("img")) == 3 and len(soup.find_all("table")) == 2
+    assert len(soup.find_all("img")) == 4 and len(soup.find_all("table")) == 2
     assert len(Document(out / "report.docx").tables) == 2
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
         f"{stem}.{ext}" for stem in ("figure1_overall_survival", "figure2_os_by_mrd_response",
-                                     "figure3_os_by_prior_blinatumomab") for ext in ("png", "svg"))
+                                     "figure3_os_by_prior_blinatumomab", "figure4_os_by_mrd_response_simon_makuch")
+        for ext in ("png", "svg"))
 
 
 def test_second_make_report_does_nothing(built):

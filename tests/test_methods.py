@@ -250,3 +250,120 @@ def test_a_monotone_model_says_so_in_words(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")
     model, note = Study(tmp_path / "study.yml").models["overall_survival_adjusted"]
     assert model is None and "not estimable" in note
+
+
+# ------------------------------------------------------------------ Fine-Gray ---
+
+from analysis.fine_gray import fit_fine_gray  # noqa: E402
+
+
+def fine_gray_data(name: str):
+    if name.startswith("colon"):
+        study = Study(ROOT / "examples" / "colon" / "study.yml")
+        data = study.endpoint_data("recurrence")
+        arm = study.cohort.loc[data.patient_id.index, "arm"].astype(str)
+        x = pd.DataFrame({level: (arm == level).astype(int).to_numpy() for level in ("lev", "lev_5fu")})
+        return x, data.time_days, data.event
+    d = pd.read_csv(REFERENCE_DIR / "data" / ("cr_mgus2_sex.csv" if "sex" in name else "cr_mgus2_age.csv"))
+    status = d["status"].where(d["status"] != 2, 3) if name.endswith("code3") else d["status"]
+    if "sex" in name:
+        return pd.DataFrame({"M": (d["sex"] == "M").astype(int)}), d["time"], status
+    return pd.DataFrame({g: (d["age_group"] == g).astype(int) for g in ("60to74", "75plus")}), d["time"], status
+
+
+@pytest.mark.parametrize("want", REFERENCE["fine_gray"], ids=lambda w: w["name"])
+def test_fine_gray_equals_crr(want):
+    model = fit_fine_gray(*fine_gray_data(want["name"]))
+    assert [t.covariate for t in model.terms] == as_list(want["covariates"])
+    assert (model.n, model.events) == (want["n"], want["events"])
+    for i, term in enumerate(model.terms):
+        for field in ("coef", "se", "hazard_ratio", "lower", "upper", "p"):
+            assert_close(getattr(term, field), as_list(want[field])[i], f"{term.covariate} {field}", COX_TOL)
+    assert_close(model.loglik[0], want["loglik"][0], "loglik at 0", COX_TOL)
+    assert_close(model.loglik[1], want["loglik"][1], "loglik", COX_TOL)
+
+
+def test_fine_gray_is_declared_and_printed_by_the_colon_study(tmp_path):
+    want = next(w for w in REFERENCE["fine_gray"] if w["name"] == "colon-recurrence-by-arm")
+    study = Study(ROOT / "examples" / "colon" / "study.yml")
+    model, note = study.fine_gray["recurrence_by_arm"]
+    assert note is None
+    assert_close(model.term("lev_5fu").coef, want["coef"][1], "lev_5fu coef", COX_TOL)
+    assert fmt.subdistribution_hazard_ratio(model.term("lev_5fu")).startswith(
+        f"sHR {fmt.round_half_up(want['hazard_ratio'][1], 2)} (95% CI: {fmt.round_half_up(want['lower'][1], 2)}-")
+    assert 'study.fine_gray["recurrence_by_arm"]' in (ROOT / "examples" / "colon" / "report.qmd").read_text()
+    text = (ROOT / "examples" / "colon" / "study.yml").read_text()
+    bad = tmp_path / "study.yml"
+    bad.write_text(text.replace("      strata: sex\n", "      strata: sex\n      fine_gray: true\n"))
+    with pytest.raises(StudySettingsError, match="fine_gray is for endpoints with competing events"):
+        load_study(bad)
+
+
+def test_fine_gray_without_events_says_so():
+    with pytest.raises(ValueError, match="no events of interest"):
+        fit_fine_gray(pd.Series([0, 1, 0], name="x"), [1, 2, 3], [0, 2, 0])
+
+
+# ------------------------------------------------- proportional hazards check ---
+
+from analysis.cox import proportional_hazards_test  # noqa: E402
+
+
+def assert_zph(got, want):
+    tests = list(got.terms) + [got.global_test]
+    assert [t.name for t in got.terms] == as_list(want["terms"])[:-1]
+    for test, chisq, df, p in zip(tests, as_list(want["chisq"]), as_list(want["df"]), as_list(want["p"])):
+        assert test.df == df
+        assert_close(test.statistic, chisq, f"{test.name} chi-square", COX_TOL)
+        assert_close(test.p, p, f"{test.name} p", COX_TOL)
+
+
+@pytest.mark.parametrize("want", REFERENCE["zph"], ids=lambda w: w["name"])
+def test_proportional_hazards_test_equals_cox_zph(want):
+    x, stop, event, start = model_data(want["name"])
+    terms = ({"female": ["female"], "ecog": ["ecog=1", "ecog=2+"], "age": ["age"]}
+             if want["name"].startswith("lung") else None)
+    assert_zph(proportional_hazards_test(x, stop, event, start=start, ties=want["name"].split("-")[1],
+                                         terms=terms), want)
+
+
+def test_proportional_hazards_of_the_example_model_equals_cox_zph(landmark):
+    _, want = landmark
+    zph = Study(ROOT / "study.yml").proportional_hazards["overall_survival_adjusted"]
+    expected = dict(want["model_zph"], terms=["prior_blinatumomab", "sex", "age_years", "GLOBAL"])
+    assert_zph(zph, expected)
+    text = fmt.proportional_hazards_test(zph)
+    assert text.startswith("proportional hazards (cox.zph): prior_blinatumomab p=")
+    assert text.endswith(f"{zph.global_test.df} df, {fmt.p_value(want['model_zph']['p'][-1])}")
+
+
+# ------------------------------------------------------------- Simon-Makuch ---
+
+from analysis.figures import simon_makuch_figure  # noqa: E402
+from analysis.simon_makuch import simon_makuch  # noqa: E402
+
+
+def assert_simon_makuch(result, want):
+    for curve, expected in zip(result.curves, want, strict=True):
+        table = curve.table
+        assert table["time"].tolist() == pytest.approx(as_list(expected["time"]), abs=1e-9)
+        for column in ("n_risk", "n_event", "n_censor"):
+            assert table[column].tolist() == as_list(expected[column]), f"{expected['group']} {column}"
+        assert np.max(np.abs(table["surv"].to_numpy() - np.array(as_list(expected["surv"])))) <= TOL
+
+
+def test_simon_makuch_equals_survfit_on_counting_process_rows():
+    heart = pd.read_csv(REFERENCE_DIR / "data" / "heart.csv")
+    last = heart.loc[heart.groupby("id")["stop"].idxmax()].set_index("id")
+    switch = heart[heart["transplant"] == 1].groupby("id")["start"].min().reindex(last.index)
+    assert_simon_makuch(simon_makuch(last["stop"], last["event"], switch), REFERENCE["simon_makuch"]["heart"])
+
+
+def test_simon_makuch_of_the_example_cohort_equals_survfit(landmark):
+    _, want = landmark
+    result, note = Study(ROOT / "study.yml").simon_makuch["mrd_negative_remission"]
+    assert note is None
+    assert_simon_makuch(result, want["simon_makuch"])
+    figure = simon_makuch_figure(result, landmark_days=60)
+    assert {ax.get_label() for ax in figure.axes} == {"simon_makuch", "in_group"}
+    assert "simon_makuch_figure" in (ROOT / "report.qmd").read_text()

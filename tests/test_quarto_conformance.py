@@ -140,10 +140,10 @@ def test_figures_in_the_form_each_format_should_get(builds):
         out = repo / "_output"
         soup = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
         sources = [img["src"] for img in soup.find_all("img")]
-        assert len(sources) == 3 and all(s.startswith("data:image/png;base64,") for s in sources), renderer
+        assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources), renderer
         with zipfile.ZipFile(out / "report.docx") as docx:
             media = sorted(Path(n).suffix for n in docx.namelist() if n.startswith("word/media/"))
-        assert media == [".png"] * 3, renderer
+        assert media == [".png"] * 4, renderer
         # Vector figures in the PDF: no raster image on any page.
         assert sum(len(page.images) for page in PdfReader(out / "report.pdf").pages) == 0, renderer
 

@@ -5,10 +5,11 @@
 # Run from the repository root:  Rscript tests/reference/methods_reference.R
 # Writes tests/reference/methods_reference.json and the datasets it uses to
 # tests/reference/data/, so tests/test_methods.py runs without R.
-# Needs R >= 4.2 with survival (3.5-3) and jsonlite. Deterministic.
+# Needs R >= 4.2 with survival (3.5-3), cmprsk (2.2-11) and jsonlite. Deterministic.
 
 suppressPackageStartupMessages({
   library(survival)
+  library(cmprsk)
   library(jsonlite)
 })
 
@@ -60,6 +61,33 @@ for (ties in c("efron", "breslow")) {
     coxph(Surv(time, status) ~ female + ecog + age, data = lung_cc, ties = ties),
     c("female", "ecog=1", "ecog=2+", "age"))
 }
+
+# cox.zph (transform "km", terms = TRUE): per-term and global chi-square, df, p.
+zph_entry <- function(name, fit) {
+  z <- cox.zph(fit)
+  list(name = name, terms = rownames(z$table), chisq = unname(z$table[, "chisq"]),
+       df = unname(z$table[, "df"]), p = unname(z$table[, "p"]))
+}
+zph <- list()
+for (ties in c("efron", "breslow")) {
+  zph[[length(zph) + 1]] <- zph_entry(
+    paste0("heart-", ties),
+    coxph(Surv(start, stop, event) ~ transplant + age + surgery, data = heart_df, ties = ties))
+  zph[[length(zph) + 1]] <- zph_entry(
+    paste0("lung-", ties), coxph(Surv(time, status) ~ female + ecog + age, data = lung_cc, ties = ties))
+}
+
+# Simon-Makuch: survfit on counting-process rows by the time-dependent group
+# (here heart's transplant), per group: time, n.risk, n.event, n.censor, surv.
+sm_entry <- function(name, fit) {
+  group <- rep(seq_along(fit$strata), fit$strata)
+  lapply(seq_along(fit$strata), function(k) {
+    i <- group == k
+    list(name = name, group = names(fit$strata)[k], time = fit$time[i], n_risk = fit$n.risk[i],
+         n_event = fit$n.event[i], n_censor = fit$n.censor[i], surv = fit$surv[i])
+  })
+}
+simon_makuch <- list(heart = sm_entry("heart", survfit(Surv(start, stop, event) ~ transplant, data = heart_df)))
 
 # ------------------------------- restricted mean survival time, fixed time ---
 # RMST per group: print(survfit, rmean = tau), i.e. summary(survfit, rmean = tau)$table
@@ -113,6 +141,47 @@ rmst <- list(rmst_entry("gehan", gehan_df, "treat", "control", 20),
 fixed <- lapply(c("plain", "log", "log-log", "logit", "arcsin"),
                 function(ct) fixed_entry("gehan", gehan_df, "treat", "control", 10, ct))
 
+# ------------------------------------------------------------- Fine-Gray ---
+# cmprsk::crr (one censoring group, no time functions) on survival::mgus2 (PCM,
+# death competing; tests/reference/data/cr_mgus2_*.csv) and on the colon
+# example's recurrence endpoint (death without recurrence competing, derived
+# as colon_reference.R does), with indicators against the reference level.
+crr_entry <- function(name, time, status, x) {
+  fit <- crr(time, status, as.matrix(x), failcode = 1, cencode = 0)
+  se <- sqrt(diag(fit$var))
+  z <- qnorm(0.975)
+  list(name = name, covariates = colnames(x), n = fit$n, events = sum(status == 1),
+       coef = unname(fit$coef), se = unname(se), hazard_ratio = unname(exp(fit$coef)),
+       lower = unname(exp(fit$coef - z * se)), upper = unname(exp(fit$coef + z * se)),
+       p = unname(2 * pnorm(-abs(fit$coef / se))), loglik = c(fit$loglik.null, fit$loglik),
+       converged = fit$converged)
+}
+indicators <- function(values, reference) {
+  levels <- setdiff(unique(values), reference)
+  levels <- levels[order(levels)]
+  x <- sapply(levels, function(l) as.integer(values == l))
+  matrix(x, ncol = length(levels), dimnames = list(NULL, levels))
+}
+mgus_sex <- read.csv(file.path(data_dir, "cr_mgus2_sex.csv"))
+mgus_age <- read.csv(file.path(data_dir, "cr_mgus2_age.csv"))
+colon_csv <- read.csv(file.path("examples", "colon", "data", "colon.csv"), stringsAsFactors = FALSE)
+rec_first <- colon_csv$recurrence == "yes" &
+  (colon_csv$death == "no" | colon_csv$recurrence_time_days <= colon_csv$death_time_days)
+colon_status <- ifelse(rec_first, 1L, ifelse(colon_csv$death == "yes", 2L, 0L))
+colon_time <- ifelse(colon_status == 1, colon_csv$recurrence_time_days,
+                     ifelse(colon_status == 2, colon_csv$death_time_days,
+                            pmin(colon_csv$recurrence_time_days, colon_csv$death_time_days)))
+colon_arm <- cbind(lev = as.integer(colon_csv$arm == "lev"), lev_5fu = as.integer(colon_csv$arm == "lev_5fu"))
+fine_gray <- list(
+  crr_entry("mgus2-sex", mgus_sex$time, mgus_sex$status, cbind(M = as.integer(mgus_sex$sex == "M"))),
+  crr_entry("mgus2-age", mgus_age$time, mgus_age$status,
+            cbind("60to74" = as.integer(mgus_age$age_group == "60to74"),
+                  "75plus" = as.integer(mgus_age$age_group == "75plus"))),
+  # The competing event coded 2 as well as 3: any positive code other than failcode competes.
+  crr_entry("mgus2-sex-code3", mgus_sex$time, ifelse(mgus_sex$status == 2, 3L, mgus_sex$status),
+            cbind(M = as.integer(mgus_sex$sex == "M"))),
+  crr_entry("colon-recurrence-by-arm", colon_time, colon_status, colon_arm))
+
 # ------------------------------------------ landmark on the example cohort ---
 # Overall survival as survival_reference.R derives it; response known at the
 # landmark (study.yml: comparisons.mrd_negative_remission.landmark).
@@ -146,6 +215,10 @@ if (file.exists(cohort_path)) {
   td <- tmerge(os[, c("id", "responder")], os, id = id, death = event(time, status),
                response_td = tdc(ifelse(responder == 1, L, NA)))
   td_cox <- coxph(Surv(tstart, tstop, death) ~ response_td, data = td)
+  adjusted <- coxph(Surv(time, status) ~ blina + sex + age,
+                    data = transform(os, blina = as.integer(cohort$prior_blinatumomab == "yes"),
+                                     sex = factor(cohort$sex, levels = c("female", "male")),
+                                     age = cohort$age_years))
   landmark <- list(
     md5 = unname(tools::md5sum(cohort_path)), landmark_days = L, horizon_days = horizon,
     n = nrow(lm), excluded = nrow(os) - nrow(lm), excluded_events = sum(os$status[os$time < L]),
@@ -154,12 +227,10 @@ if (file.exists(cohort_path)) {
     cox = model_entry("landmark", lm_cox, "yes"),
     time_dependent = model_entry("time_dependent", td_cox, "response_td"),
     time_dependent_rows = nrow(td),
+    simon_makuch = sm_entry("example", survfit(Surv(tstart, tstop, death) ~ response_td, data = td)),
     # study.yml's models.overall_survival_adjusted: sex against the dictionary's first level (female).
-    model = model_entry("adjusted", coxph(Surv(time, status) ~ blina + sex + age,
-                                          data = transform(os, blina = as.integer(cohort$prior_blinatumomab == "yes"),
-                                                           sex = factor(cohort$sex, levels = c("female", "male")),
-                                                           age = cohort$age_years)),
-                        c("prior_blinatumomab", "sex=male", "age_years")),
+    model = model_entry("adjusted", adjusted, c("prior_blinatumomab", "sex=male", "age_years")),
+    model_zph = zph_entry("adjusted", adjusted),
     # From the first dose: RMST to 2 years by response, 2-year OS by prior blinatumomab.
     rmst = rmst_entry("example", transform(os, group = ifelse(responder == 1, "yes", "no")), "group", "no", horizon),
     fixed_time = fixed_entry("example", transform(os, group = ifelse(cohort$prior_blinatumomab == "yes", "yes", "no")),
@@ -170,7 +241,7 @@ reference <- list(
   generated_by = "tests/reference/methods_reference.R",
   r_version = R.version.string,
   survival_version = as.character(packageVersion("survival")),
-  models = models, rmst = rmst, fixed_time = fixed, landmark = landmark)
+  models = models, rmst = rmst, fixed_time = fixed, fine_gray = fine_gray, zph = zph, simon_makuch = simon_makuch, landmark = landmark)
 write_json(reference, file.path(out_dir, "methods_reference.json"),
            auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = TRUE)
 cat("wrote", file.path(out_dir, "methods_reference.json"), "\n")
