@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from analysis.formatting import NumberStyle
 from analysis.schema import CI_TRANSFORMS, LANDMARK_PATTERN, OUTCOME_KINDS, STUDY_SCHEMA, ConfigFile, read_config, validate
 
 __all__ = [
@@ -267,6 +268,8 @@ class StudySettings:
     word_limit: int | None = None
     # How every date in the report prints (strftime): the abstract's, the methods' and the footer's.
     date_format: str = "%d.%m.%Y"
+    # Between the ends of every range the report prints (formatting.RANGE_DASHES).
+    range_dash: str = "-"
     definitions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     characteristics: tuple[str, ...] = ()
     characteristics_by: str | None = None
@@ -293,6 +296,11 @@ class StudySettings:
             return self.extra[name]
         except KeyError:
             raise AttributeError(f"study.yml has no setting study.{name}") from None
+
+    @property
+    def number_style(self) -> NumberStyle:
+        """How the report prints ranges and p-values; :class:`analysis.study.Study` prints in it."""
+        return NumberStyle(range_dash=self.range_dash)
 
     def parameters(self) -> dict[str, Any]:
         """The scalar settings by name, for ``@name`` in the definitions' expressions."""
@@ -628,6 +636,7 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         landmark_days=landmark_days,
         word_limit=study.number("word_limit", int),
         date_format=str(raw.get("date_format") or StudySettings.date_format),
+        range_dash=str(raw.get("range_dash") or StudySettings.range_dash),
         definitions=definitions,
         characteristics=tuple(str(c) for c in study.items("characteristics")),
         characteristics_by=study.text("characteristics_by"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Integral, Real
 
@@ -43,11 +44,50 @@ __all__ = [
     "survival_difference",
     "NOT_REACHED",
     "NOT_ESTIMABLE",
+    "RANGE_DASHES",
+    "NumberStyle",
+    "set_style",
+    "current_style",
 ]
 
 NOT_REACHED = "not reached"
 NOT_ESTIMABLE = "not estimable"
 DAYS_PER_MONTH = 365.25 / 12
+
+# What may separate the two ends of a range (a CI, minimum-maximum): a hyphen, the en dash
+# most journals' style asks for, or the word.
+RANGE_DASHES = ("-", "\u2013", " to ")
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a study prints what journals' styles disagree on (study.yml's ``range_dash``)."""
+
+    range_dash: str = "-"
+
+    def __post_init__(self):
+        if self.range_dash not in RANGE_DASHES:
+            raise ValueError(f"range_dash must be one of {RANGE_DASHES}, got {self.range_dash!r}")
+
+
+# One report prints in one style: analysis.study.Study sets its study's, so every function
+# here, the tables' included, follows it without each call passing it on.
+_style = NumberStyle()
+
+
+def set_style(style: NumberStyle) -> NumberStyle:
+    """Print in ``style`` from now on; returns the style it replaces (to restore it)."""
+    global _style
+    previous, _style = _style, style
+    return previous
+
+
+def current_style() -> NumberStyle:
+    return _style
+
+
+def _range(low: str, high: str) -> str:
+    return f"{low}{_style.range_dash}{high}"
 
 
 def _decimal(x) -> Decimal:
@@ -253,7 +293,7 @@ def interval(lower, upper=None, conf_level=0.95, digits: int = 1) -> str:
         raise ValueError("interval needs both confidence limits, or neither")
     low = _round(_decimal(lower) * 100, digits)
     high = _round(_decimal(upper) * 100, digits)
-    return f"{_conf_label(conf_level)} CI: {low}-{high}%"
+    return f"{_conf_label(conf_level)} CI: {_range(low, high)}%"
 
 
 def p_value(p, digits: int = 3) -> str:
@@ -369,7 +409,7 @@ def median_range(summary, digits: int = 1) -> str:
         return NOT_REACHED
     return (
         f"{round_half_up(summary.median, digits)} "
-        f"({round_half_up(summary.minimum, digits)}-{round_half_up(summary.maximum, digits)})"
+        f"({_range(round_half_up(summary.minimum, digits), round_half_up(summary.maximum, digits))})"
     )
 
 
@@ -389,7 +429,7 @@ def median_ci(quantile, unit: str = "months", digits: int = 1) -> str:
 
     if quantile.estimate is None:
         return NOT_REACHED
-    return f"{text(quantile.estimate)} ({_conf_label(quantile.conf_level)} CI: {text(quantile.lower)}-{text(quantile.upper)})"
+    return f"{text(quantile.estimate)} ({_conf_label(quantile.conf_level)} CI: {_range(text(quantile.lower), text(quantile.upper))})"
 
 
 def median_ci_months(quantile, digits: int = 1) -> str:
@@ -562,7 +602,7 @@ def hazard_ratio(ratio, digits: int = 2) -> str:
     if ratio is None:
         return NOT_ESTIMABLE
     return (f"{round_half_up(ratio.hazard_ratio, digits)} ({_conf_label(ratio.conf_level)} CI: "
-            f"{round_half_up(ratio.lower, digits)}-{round_half_up(ratio.upper, digits)})")
+            f"{_range(round_half_up(ratio.lower, digits), round_half_up(ratio.upper, digits))})")
 
 
 def k_group_test(test, note: str | None = None, digits: int = 2) -> str:
@@ -683,10 +723,11 @@ def rmst_contrast(contrast, unit: str = "months", digits: int = 1) -> str:
         return round_half_up(days / per_unit, digits)
 
     level = _conf_label(contrast.conf_level)
-    return (f"difference {t(contrast.difference)} {unit} ({level} CI: {t(contrast.difference_lower)}-"
-            f"{t(contrast.difference_upper)}), {p_value(contrast.difference_p)}; ratio "
-            f"{round_half_up(contrast.ratio, 2)} ({level} CI: {round_half_up(contrast.ratio_lower, 2)}-"
-            f"{round_half_up(contrast.ratio_upper, 2)}), {p_value(contrast.ratio_p)}")
+    return (f"difference {t(contrast.difference)} {unit} ({level} CI: "
+            f"{_range(t(contrast.difference_lower), t(contrast.difference_upper))}), {p_value(contrast.difference_p)}; "
+            f"ratio {round_half_up(contrast.ratio, 2)} ({level} CI: "
+            f"{_range(round_half_up(contrast.ratio_lower, 2), round_half_up(contrast.ratio_upper, 2))}), "
+            f"{p_value(contrast.ratio_p)}")
 
 
 def survival_difference(difference, digits: int = 1) -> str:

@@ -346,6 +346,8 @@ _STUDY_SETTINGS = {
     "word_limit": {"type": ["integer", "null"], "minimum": 1},
     "date_format": {"type": "string", "pattern": _DATE_FORMAT,
                     "x-expected": "a strftime date format such as '%d.%m.%Y' or '%Y-%m-%d'"},
+    "range_dash": {"enum": ["-", "\u2013", " to "],
+                   "x-expected": "'-' (19.1-59.8), '\u2013' (the en dash, 19.1\u201359.8) or ' to ' (19.1 to 59.8)"},
     "definitions": {"type": "object", "additionalProperties": _block({"label": _TEXT, "where": _CONDITION},
                                                                      ("where",))},
     "characteristics": _list_of(_NAME), "characteristics_by": {"type": ["string", "null"]},

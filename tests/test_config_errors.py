@@ -58,6 +58,8 @@ CATALOGUE = [
            "study.conf_level", "must be a number between 0 and 1"),
     Broken("whole number expected", "study.yml", "word_limit: 300", "word_limit: 300 words",
            "study.word_limit", "must be a whole number"),
+    Broken("unknown range dash", "study.yml", "word_limit: 300", "word_limit: 300\n  range_dash: '/'",
+           "study.range_dash", "must be '-' (19.1-59.8)"),
     Broken("wrong type in the dictionary", "data/dictionary.yml", "type: integer", "type: number",
            "column 'age' type", "must be one of string, integer, float"),
     Broken("yes/no expected in the dictionary", "data/dictionary.yml", "required: true", "required: maybe",

@@ -148,6 +148,21 @@ def test_p_value(p, expected):
     assert fmt.p_value(p) == expected
 
 
+def test_ranges_print_with_the_styles_dash():
+    previous = fmt.set_style(fmt.NumberStyle(range_dash="\u2013"))
+    try:
+        assert fmt.interval(0.191, 0.598) == "95% CI: 19.1\u201359.8%"
+        assert fmt.median_range(NS(median=9.6, minimum=1.2, maximum=17.84)) == "9.6 (1.2\u201317.8)"
+        fmt.set_style(fmt.NumberStyle(range_dash=" to "))
+        assert fmt.hazard_ratio(NS(hazard_ratio=0.6885, lower=0.5468, upper=0.8669, conf_level=0.95)) == \
+            "0.69 (95% CI: 0.55 to 0.87)"
+    finally:
+        fmt.set_style(previous)
+    assert fmt.interval(0.191, 0.598) == "95% CI: 19.1-59.8%"
+    with pytest.raises(ValueError, match="range_dash must be one of"):
+        fmt.NumberStyle(range_dash="/")
+
+
 def test_p_value_digits_and_range():
     assert fmt.p_value(0.00042, digits=4) == "p=0.0004"
     assert fmt.p_value(0.00004, digits=4) == "p<0.0001"
