@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from analysis.formatting import P_VALUE_STYLES, NumberStyle, PValueStyle
 from analysis.schema import CI_TRANSFORMS, LANDMARK_PATTERN, OUTCOME_KINDS, STUDY_SCHEMA, ConfigFile, read_config, validate
 
 __all__ = [
@@ -269,6 +270,10 @@ class StudySettings:
     word_limit: int | None = None
     # How every date in the report prints (strftime): the abstract's, the methods' and the footer's.
     date_format: str = "%d.%m.%Y"
+    # Between the ends of every range the report prints (formatting.RANGE_DASHES).
+    range_dash: str = "-"
+    # How every p-value prints: a journal's style by name, or digits and threshold.
+    p_value_style: PValueStyle = PValueStyle()
     definitions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     characteristics: tuple[str, ...] = ()
     characteristics_by: str | None = None
@@ -295,6 +300,11 @@ class StudySettings:
             return self.extra[name]
         except KeyError:
             raise AttributeError(f"study.yml has no setting study.{name}") from None
+
+    @property
+    def number_style(self) -> NumberStyle:
+        """How the report prints ranges and p-values; :class:`analysis.study.Study` prints in it."""
+        return NumberStyle(range_dash=self.range_dash, p_value=self.p_value_style)
 
     def parameters(self) -> dict[str, Any]:
         """The scalar settings by name, for ``@name`` in the definitions' expressions."""
@@ -556,6 +566,21 @@ def _check(study: _Block, number: int, value: Any, parameters: Mapping[str, Any]
 _KNOWN = frozenset(StudySettings.__dataclass_fields__) - {"path", "extra", "source"}
 
 
+def _p_value_style(study: _Block) -> PValueStyle:
+    """``p_value_style``: a name in formatting.P_VALUE_STYLES, or ``{digits, below, small_digits}``."""
+    value = study.get("p_value_style")
+    if value is None:
+        return StudySettings.p_value_style
+    if isinstance(value, str):
+        return P_VALUE_STYLES[value]
+    # Without a threshold, the smallest value the decimals can print: "p<0.01" with two.
+    below = 10.0 ** -(value.get("small_digits") or value["digits"])
+    try:
+        return PValueStyle(**{"below": below, **value})
+    except ValueError as error:
+        raise study.error("p_value_style", str(error)) from None
+
+
 def _redcap_dictionary(raw: Mapping[str, Any]) -> Path | None:
     # As DATA: the variable is a path from where the command runs, study.yml's from the study's folder.
     if os.environ.get("REDCAP_DICTIONARY"):
@@ -634,6 +659,8 @@ def load_study(path: str | Path = "study.yml") -> StudySettings:
         landmark_days=landmark_days,
         word_limit=study.number("word_limit", int),
         date_format=str(raw.get("date_format") or StudySettings.date_format),
+        range_dash=str(raw.get("range_dash") or StudySettings.range_dash),
+        p_value_style=_p_value_style(study),
         definitions=definitions,
         characteristics=tuple(str(c) for c in study.items("characteristics")),
         characteristics_by=study.text("characteristics_by"),

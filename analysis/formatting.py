@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Integral, Real
 
@@ -43,11 +44,85 @@ __all__ = [
     "survival_difference",
     "NOT_REACHED",
     "NOT_ESTIMABLE",
+    "RANGE_DASHES",
+    "P_VALUE_STYLES",
+    "PValueStyle",
+    "NumberStyle",
+    "set_style",
+    "current_style",
 ]
 
 NOT_REACHED = "not reached"
 NOT_ESTIMABLE = "not estimable"
 DAYS_PER_MONTH = 365.25 / 12
+
+# What may separate the two ends of a range (a CI, minimum-maximum): a hyphen, the en dash
+# most journals' style asks for, or the word.
+RANGE_DASHES = ("-", "\u2013", " to ")
+
+
+@dataclass(frozen=True)
+class PValueStyle:
+    """How p-values print: ``digits`` decimals (``small_digits`` below 0.01), and "p<``below``" under ``below``."""
+
+    digits: int = 3
+    below: float = 0.001
+    small_digits: int | None = None
+
+    def __post_init__(self):
+        finest = self.small_digits or self.digits
+        if not 1 <= min(self.digits, finest) <= max(self.digits, finest) <= 6:
+            raise ValueError(f"p-value digits lie between 1 and 6, got {self.digits} and {self.small_digits}")
+        below = Decimal(str(self.below))
+        # A p just above `below` must not print as zero ("p=0.00").
+        if below < Decimal(1).scaleb(-finest):
+            raise ValueError(f"p-values just above {self.below} would print as p=0 with {finest} decimals: "
+                             f"give below: {Decimal(1).scaleb(-finest):f} or more")
+        # "p<below" reads as significant (see difference()): it must be under any alpha a report uses.
+        if below >= Decimal("0.05"):
+            raise ValueError(f"below must be under 0.05, got {self.below}")
+
+    def decimals(self, value: Decimal) -> int:
+        return self.small_digits if self.small_digits is not None and value < Decimal("0.01") else self.digits
+
+
+# Journals' styles by name. NEJM: two decimals, three below 0.01, "P<0.001" below that.
+P_VALUE_STYLES = {
+    "default": PValueStyle(),
+    "nejm": PValueStyle(digits=2, small_digits=3, below=0.001),
+}
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a study prints what journals' styles disagree on (study.yml's ``range_dash`` and ``p_value_style``)."""
+
+    range_dash: str = "-"
+    p_value: PValueStyle = PValueStyle()
+
+    def __post_init__(self):
+        if self.range_dash not in RANGE_DASHES:
+            raise ValueError(f"range_dash must be one of {RANGE_DASHES}, got {self.range_dash!r}")
+
+
+# One report prints in one style: analysis.study.Study sets its study's, so every function
+# here, the tables' included, follows it without each call passing it on.
+_style = NumberStyle()
+
+
+def set_style(style: NumberStyle) -> NumberStyle:
+    """Print in ``style`` from now on; returns the style it replaces (to restore it)."""
+    global _style
+    previous, _style = _style, style
+    return previous
+
+
+def current_style() -> NumberStyle:
+    return _style
+
+
+def _range(low: str, high: str) -> str:
+    return f"{low}{_style.range_dash}{high}"
 
 
 def _decimal(x) -> Decimal:
@@ -253,26 +328,39 @@ def interval(lower, upper=None, conf_level=0.95, digits: int = 1) -> str:
         raise ValueError("interval needs both confidence limits, or neither")
     low = _round(_decimal(lower) * 100, digits)
     high = _round(_decimal(upper) * 100, digits)
-    return f"{_conf_label(conf_level)} CI: {low}-{high}%"
+    return f"{_conf_label(conf_level)} CI: {_range(low, high)}%"
 
 
-def p_value(p, digits: int = 3) -> str:
-    """A p-value: "p=0.046", "p<0.001" below 10**-digits, "p>0.99" above 0.99.
+def _printed_p(p, digits: int | None = None) -> tuple[str, Decimal]:
+    """A p-value as it prints, as its relation and number: ("=", 0.046), ("<", 0.001), (">", 0.99)."""
+    value = _decimal(p)
+    if not 0 <= value <= 1:
+        raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
+    style = _style.p_value if digits is None else PValueStyle(digits=digits, below=10.0 ** -digits)
+    below = _decimal(style.below)
+    if value < below:
+        return "<", below
+    if value > Decimal("0.99"):
+        return ">", Decimal("0.99")
+    return "=", Decimal(_round(value, style.decimals(value)))
+
+
+def p_value(p, digits: int | None = None) -> str:
+    """A p-value in the study's style: "p=0.046", "p<0.001" below its threshold, "p>0.99" above 0.99.
+
+    ``digits`` overrides the style: that many decimals, "p<0.0001" below 10**-digits.
 
     Examples
     --------
     >>> p_value(0.0455), p_value(0.00004), p_value(0.996), p_value(0.2)
     ('p=0.046', 'p<0.001', 'p>0.99', 'p=0.200')
+    >>> previous = set_style(NumberStyle(p_value=P_VALUE_STYLES["nejm"]))
+    >>> p_value(0.0455), p_value(0.0042), p_value(0.00004), p_value(0.2)
+    ('p=0.05', 'p=0.004', 'p<0.001', 'p=0.20')
+    >>> _ = set_style(previous)
     """
-    value = _decimal(p)
-    if not 0 <= value <= 1:
-        raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
-    smallest = Decimal(1).scaleb(-digits)
-    if value < smallest:
-        return f"p<{smallest:f}"
-    if value > Decimal("0.99"):
-        return "p>0.99"
-    return f"p={_round(value, digits)}"
+    relation, value = _printed_p(p, digits)
+    return f"p{relation}{value:f}"
 
 
 _ONES = (
@@ -369,7 +457,7 @@ def median_range(summary, digits: int = 1) -> str:
         return NOT_REACHED
     return (
         f"{round_half_up(summary.median, digits)} "
-        f"({round_half_up(summary.minimum, digits)}-{round_half_up(summary.maximum, digits)})"
+        f"({_range(round_half_up(summary.minimum, digits), round_half_up(summary.maximum, digits))})"
     )
 
 
@@ -389,7 +477,7 @@ def median_ci(quantile, unit: str = "months", digits: int = 1) -> str:
 
     if quantile.estimate is None:
         return NOT_REACHED
-    return f"{text(quantile.estimate)} ({_conf_label(quantile.conf_level)} CI: {text(quantile.lower)}-{text(quantile.upper)})"
+    return f"{text(quantile.estimate)} ({_conf_label(quantile.conf_level)} CI: {_range(text(quantile.lower), text(quantile.upper))})"
 
 
 def median_ci_months(quantile, digits: int = 1) -> str:
@@ -449,13 +537,13 @@ def date(value, style: str = "%d.%m.%Y") -> str:
     return value.strftime(style)
 
 
-def difference(estimate, reference, p, alpha: float = 0.05, digits: int = 3) -> str:
+def difference(estimate, reference, p, alpha: float = 0.05, digits: int | None = None) -> str:
     """How ``estimate`` compares with ``reference``: "significantly lower", "not significantly higher", ...
 
     The direction comes from the two estimates, "significantly" from the
-    p-value as :func:`p_value` prints it with the same ``digits`` being below
-    alpha, so the word and the printed p never disagree (p=0.04996 prints
-    "p=0.050": not significant).
+    p-value as :func:`p_value` prints it (the study's style, or ``digits``)
+    being below alpha, so the word and the printed p never disagree
+    (p=0.04996 prints "p=0.050": not significant).
 
     Parameters
     ----------
@@ -464,8 +552,8 @@ def difference(estimate, reference, p, alpha: float = 0.05, digits: int = 3) -> 
     p : float
         p-value of the test comparing them.
     alpha : float, default 0.05
-    digits : int, default 3
-        Decimals the p-value is printed with.
+    digits : int, optional
+        Decimals the p-value is printed with, as in :func:`p_value` (default: the study's style).
 
     Examples
     --------
@@ -478,11 +566,12 @@ def difference(estimate, reference, p, alpha: float = 0.05, digits: int = 3) -> 
     if any(v is None for v in values):
         raise ValueError("difference() needs two estimable values")
     first, second = values
-    if p is None or not 0 <= p <= 1:
+    if p is None:
         raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
-    # "p<0.001" is below any alpha a report uses; otherwise the printed value decides.
-    printed = Decimal(_round(_decimal(p), digits))
-    qualifier = "significantly" if _decimal(p) < Decimal(1).scaleb(-digits) or printed < _decimal(alpha) else "not significantly"
+    # The printed value decides: "p=0.05" is not below 0.05; "p<0.001" is (a style's threshold is under 0.05).
+    relation, printed = _printed_p(p, digits)
+    significant = relation == "<" or (relation == "=" and printed < _decimal(alpha))
+    qualifier = "significantly" if significant else "not significantly"
     if first == second:
         return f"{qualifier} different"
     return f"{qualifier} {'lower' if first < second else 'higher'}"
@@ -563,7 +652,7 @@ def hazard_ratio(ratio, digits: int = 2) -> str:
     if ratio is None:
         return NOT_ESTIMABLE
     return (f"{round_half_up(ratio.hazard_ratio, digits)} ({_conf_label(ratio.conf_level)} CI: "
-            f"{round_half_up(ratio.lower, digits)}-{round_half_up(ratio.upper, digits)})")
+            f"{_range(round_half_up(ratio.lower, digits), round_half_up(ratio.upper, digits))})")
 
 
 def k_group_test(test, note: str | None = None, digits: int = 2) -> str:
@@ -684,10 +773,11 @@ def rmst_contrast(contrast, unit: str = "months", digits: int = 1) -> str:
         return round_half_up(days / per_unit, digits)
 
     level = _conf_label(contrast.conf_level)
-    return (f"difference {t(contrast.difference)} {unit} ({level} CI: {t(contrast.difference_lower)}-"
-            f"{t(contrast.difference_upper)}), {p_value(contrast.difference_p)}; ratio "
-            f"{round_half_up(contrast.ratio, 2)} ({level} CI: {round_half_up(contrast.ratio_lower, 2)}-"
-            f"{round_half_up(contrast.ratio_upper, 2)}), {p_value(contrast.ratio_p)}")
+    return (f"difference {t(contrast.difference)} {unit} ({level} CI: "
+            f"{_range(t(contrast.difference_lower), t(contrast.difference_upper))}), {p_value(contrast.difference_p)}; "
+            f"ratio {round_half_up(contrast.ratio, 2)} ({level} CI: "
+            f"{_range(round_half_up(contrast.ratio_lower, 2), round_half_up(contrast.ratio_upper, 2))}), "
+            f"{p_value(contrast.ratio_p)}")
 
 
 def survival_difference(difference, digits: int = 1) -> str:

@@ -63,6 +63,29 @@ def _censoring(endpoint, cutoff) -> str:
     return "censored at last contact or at the data cut-off, whichever came first"
 
 
+def _landmark_tests(s, compared) -> list[str]:
+    """Which test the p-value next to each group's landmark estimate is: a whole-curve test reads as a test at the
+    landmark unless the methods say otherwise."""
+    sentences = []
+    for name, endpoint in s.endpoints.items():
+        comparisons = [c for c in compared if c.endpoint == name]
+        if not comparisons or not endpoint.landmarks:
+            continue
+        adjectives = [landmark.adjective for landmark in endpoint.landmarks]
+        when = " and ".join([", ".join(adjectives[:-1]), adjectives[-1]] if len(adjectives) > 1 else adjectives)
+        if endpoint.has_competing_events:
+            test = "that of Gray's test, which compares the whole cumulative incidence curves"
+        else:
+            stratified = "stratified " if any(c.strata for c in comparisons) else ""
+            test = f"that of the {stratified}log-rank test, which compares the whole curves"
+        text = f"The p-value given with the groups' {when} {endpoint.short} is {test}, not the {when} estimates"
+        if any(c.fixed_time for c in comparisons):
+            text += (f"; the {endpoint.landmarks[0].adjective} estimates themselves are compared by a z test of their "
+                     f"difference on the {_CI_TRANSFORMS[s.ci_transform]} scale")
+        sentences.append(text + ".")
+    return sentences
+
+
 def methods_sentence(study) -> str:
     """The statistical methods of what the report declares and shows, generated from the settings used.
 
@@ -109,6 +132,7 @@ def methods_sentence(study) -> str:
     if clauses:
         text = _join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
+    sentences += _landmark_tests(s, compared)
     if s.cutoff_date is not None:
         sentences.append(f"Data cut-off: {formatting.date(s.cutoff_date, s.date_format)}.")
     versions = package_versions()

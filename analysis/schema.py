@@ -27,6 +27,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from analysis.formatting import P_VALUE_STYLES
+
 __all__ = [
     "CI_TRANSFORMS",
     "COLUMN_TYPES",
@@ -347,6 +349,15 @@ _STUDY_SETTINGS = {
     "word_limit": {"type": ["integer", "null"], "minimum": 1},
     "date_format": {"type": "string", "pattern": _DATE_FORMAT,
                     "x-expected": "a strftime date format such as '%d.%m.%Y' or '%Y-%m-%d'"},
+    "range_dash": {"enum": ["-", "\u2013", " to "],
+                   "x-expected": "'-' (19.1-59.8), '\u2013' (the en dash, 19.1\u201359.8) or ' to ' (19.1 to 59.8)"},
+    "p_value_style": {"anyOf": [
+        {"enum": list(P_VALUE_STYLES)},
+        _block({"digits": {"type": "integer", "minimum": 1, "maximum": 6}, "below": {"type": "number",
+                "exclusiveMinimum": 0, "exclusiveMaximum": 0.05},
+                "small_digits": {"type": ["integer", "null"], "minimum": 1, "maximum": 6}}, ("digits",)),
+    ], "x-expected": f"one of {', '.join(P_VALUE_STYLES)}, or {{digits: 3, below: 0.001}} "
+                     "(small_digits: the decimals below 0.01)"},
     "definitions": {"type": "object", "additionalProperties": _block({"label": _TEXT, "where": _CONDITION},
                                                                      ("where",))},
     "characteristics": _list_of(_NAME), "characteristics_by": {"type": ["string", "null"]},

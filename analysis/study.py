@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import formatting
 from analysis.cohort import load_cohort, load_dictionary
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
 from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
@@ -254,6 +255,8 @@ class Study:
         study_file = Path(study_file)
         self.root = Path(root) if root is not None else study_file.resolve().parent
         self.settings = load_study(study_file)
+        # Everything the report prints from here on follows the study's style (ranges, p-values).
+        formatting.set_style(self.settings.number_style)
         self.dictionary = load_dictionary(self.root / self.settings.dictionary)
         check_against_dictionary(self.settings, self.dictionary)
         self.data_path = self.root / self.settings.data

@@ -58,6 +58,15 @@ CATALOGUE = [
            "study.conf_level", "must be a number between 0 and 1"),
     Broken("whole number expected", "study.yml", "word_limit: 300", "word_limit: 300 words",
            "study.word_limit", "must be a whole number"),
+    Broken("unknown range dash", "study.yml", "word_limit: 300", "word_limit: 300\n  range_dash: '/'",
+           "study.range_dash", "must be '-' (19.1-59.8)"),
+    Broken("unknown p-value style", "study.yml", "word_limit: 300", "word_limit: 300\n  p_value_style: apa",
+           "study.p_value_style", "must be one of default, nejm, or {digits: 3, below: 0.001}"),
+    Broken("misspelt p-value style key", "study.yml", "word_limit: 300",
+           "word_limit: 300\n  p_value_style: {digits: 3, bellow: 0.001}", "study.p_value_style", "bellow"),
+    Broken("p-values that would print as zero", "study.yml", "word_limit: 300",
+           "word_limit: 300\n  p_value_style: {digits: 2, below: 0.0001}", "study.p_value_style",
+           "would print as p=0 with 2 decimals: give below: 0.01 or more"),
     Broken("wrong type in the dictionary", "data/dictionary.yml", "type: integer", "type: number",
            "column 'age' type", "must be one of string, integer, float"),
     Broken("yes/no expected in the dictionary", "data/dictionary.yml", "required: true", "required: maybe",
@@ -137,6 +146,20 @@ def test_a_study_of_its_own_keeps_its_own_settings(study):
     path.write_text(path.read_text(encoding="utf-8").replace("  sheet: null", "  sheet: null\n  nodes_threshold: 4"),
                     encoding="utf-8")
     assert load_study(path).nodes_threshold == 4
+
+
+def test_the_p_value_style_is_read_by_name_or_by_digits(study):
+    from analysis import formatting
+    from analysis.config import load_study
+
+    path = study / "study.yml"
+    text = path.read_text(encoding="utf-8")
+    for style, expected in [("nejm", formatting.P_VALUE_STYLES["nejm"]),
+                            ("{digits: 2}", formatting.PValueStyle(digits=2, below=0.01)),
+                            ("{digits: 2, small_digits: 3}", formatting.PValueStyle(digits=2, small_digits=3)),
+                            ("{digits: 4, below: 0.0001}", formatting.PValueStyle(digits=4, below=0.0001))]:
+        path.write_text(text.replace("word_limit: 300", f"word_limit: 300\n  p_value_style: {style}"), encoding="utf-8")
+        assert load_study(path).p_value_style == expected, style
 
 
 def test_a_broken_configuration_renders_nothing(study):

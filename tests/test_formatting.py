@@ -148,6 +148,74 @@ def test_p_value(p, expected):
     assert fmt.p_value(p) == expected
 
 
+def test_ranges_print_with_the_styles_dash():
+    previous = fmt.set_style(fmt.NumberStyle(range_dash="\u2013"))
+    try:
+        assert fmt.interval(0.191, 0.598) == "95% CI: 19.1\u201359.8%"
+        assert fmt.median_range(NS(median=9.6, minimum=1.2, maximum=17.84)) == "9.6 (1.2\u201317.8)"
+        fmt.set_style(fmt.NumberStyle(range_dash=" to "))
+        assert fmt.hazard_ratio(NS(hazard_ratio=0.6885, lower=0.5468, upper=0.8669, conf_level=0.95)) == \
+            "0.69 (95% CI: 0.55 to 0.87)"
+    finally:
+        fmt.set_style(previous)
+    assert fmt.interval(0.191, 0.598) == "95% CI: 19.1-59.8%"
+    with pytest.raises(ValueError, match="range_dash must be one of"):
+        fmt.NumberStyle(range_dash="/")
+
+
+@pytest.fixture
+def p_style():
+    """Print in a p-value style for one test, then in the one before."""
+    previous = fmt.current_style()
+
+    def use(style):
+        fmt.set_style(fmt.NumberStyle(p_value=style))
+    yield use
+    fmt.set_style(previous)
+
+
+@pytest.mark.parametrize(
+    "p, nejm, two_decimals",
+    [
+        (0.2, "p=0.20", "p=0.20"),
+        (0.0455, "p=0.05", "p=0.05"),
+        (0.0096, "p=0.010", "p<0.01"),
+        (0.0042, "p=0.004", "p<0.01"),
+        (0.001, "p=0.001", "p<0.01"),
+        (0.00099, "p<0.001", "p<0.01"),
+        (0.994, "p>0.99", "p>0.99"),
+    ],
+)
+def test_p_value_styles(p_style, p, nejm, two_decimals):
+    p_style(fmt.P_VALUE_STYLES["nejm"])
+    assert fmt.p_value(p) == nejm
+    p_style(fmt.PValueStyle(digits=2, below=0.01))
+    assert fmt.p_value(p) == two_decimals
+    # An explicit digits argument still overrides the style.
+    assert fmt.p_value(0.00042, digits=4) == "p=0.0004"
+
+
+def test_significance_follows_the_p_value_as_the_style_prints_it(p_style):
+    lower, higher = 0.286, 0.501
+    assert fmt.difference(lower, higher, 0.046) == "significantly lower"
+    # Two decimals print 0.046 as "p=0.05", which is not below 0.05.
+    p_style(fmt.P_VALUE_STYLES["nejm"])
+    assert fmt.p_value(0.046) == "p=0.05" and fmt.difference(lower, higher, 0.046) == "not significantly lower"
+    assert fmt.difference(lower, higher, 0.0042) == "significantly lower"
+    # "p<0.01" is below 0.05, whatever the number behind it.
+    p_style(fmt.PValueStyle(digits=2, below=0.01))
+    assert fmt.p_value(0.0042) == "p<0.01" and fmt.difference(lower, higher, 0.0042) == "significantly lower"
+
+
+def test_p_value_styles_that_cannot_print_are_refused():
+    with pytest.raises(ValueError, match="would print as p=0 with 2 decimals"):
+        fmt.PValueStyle(digits=2, below=0.001)
+    with pytest.raises(ValueError, match="under 0.05"):
+        fmt.PValueStyle(digits=1, below=0.1)
+    with pytest.raises(ValueError, match="digits lie between 1 and 6"):
+        fmt.PValueStyle(digits=0, below=0.01)
+
+
 def test_p_value_digits_and_range():
     assert fmt.p_value(0.00042, digits=4) == "p=0.0004"
     assert fmt.p_value(0.00004, digits=4) == "p<0.0001"
