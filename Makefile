@@ -76,4 +76,4 @@ $(VENV)/.installed: requirements.lock
 new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path DATA=cohort.csv|.xlsx
 	@if [ "$(origin DATA)" != "command line" ] || [ -z "$(DIR)" ]; then \
 	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort.csv (or .xlsx)" >&2; exit 2; fi
-	@$(PY) -m scaffold "$(DIR)" "$(DATA)"
+	@$(PY) -m scaffold "$(DIR)" "$(DATA)" $(if $(filter command line,$(origin REDCAP_DICTIONARY)),--redcap-dictionary "$(REDCAP_DICTIONARY)")
