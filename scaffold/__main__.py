@@ -57,8 +57,9 @@ def write_study(folder: Path, source: Path, sheet: str | None = None,
                  f"  data: {inference.data_file}" + (f", read with {inference.redcap_dictionary_file}"
                                                      if inference.redcap_dictionary_file else ""),
                  f"  patient id: {id_from}"]
-        labelled = [c for c in inference.columns if c.code_labels]
-        lines.append(f"  labels: {len(inference.columns)} column labels, {len(labelled)} columns with coded values "
+        named = [c for c in inference.columns if c.given_label != c.name]
+        coded = [c for c in inference.columns if c.code_labels]
+        lines.append(f"  labels: {len(named)} column labels, {len(coded)} columns with coded values "
                      "(codes and labels from the file)")
     else:
         id_from = (f"{inference.id_source} -> {ID}" if inference.id_source not in (None, ID)

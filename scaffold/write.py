@@ -315,7 +315,7 @@ format:
 def readme(inference: Inference, source: Path, folder: Path) -> str:
     left_out = "".join(f"\n- `{name}`: {why}" for name, why in inference.left_out.items()) or "\nnone"
     id_line = (f"the file's `{inference.id_source}` column" if inference.id_source not in (None, ID)
-               else "none found: the checks name patients by row" if inference.labelled and not inference.id_source
+               else "none recognised in the file" if inference.labelled and not inference.id_source
                else "the file's `patient_id`" if inference.id_source == ID else "numbered `P-...` by the scaffold")
     if inference.labelled:
         data_rows = (f"| `{inference.data_file}` | the analysis set: a copy of the {inference.labelled} file itself, "
