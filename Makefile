@@ -73,10 +73,10 @@ $(VENV)/.installed: requirements.lock
 # A new study folder drafted from a cohort file: dictionary, study.yml, report.qmd,
 # _quarto.yml and a README, every guess marked REVIEW; never overwrites a folder.
 .PHONY: new-study
-new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path DATA=cohort.csv|.xlsx
+new-study: $(VENV)/.installed ## Draft a study folder: make new-study DIR=path DATA=cohort.csv|.xlsx|.sav|.dta [REDCAP_DICTIONARY=...]
 	@if [ "$(origin DATA)" != "command line" ] || [ -z "$(DIR)" ]; then \
-	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort.csv (or .xlsx)" >&2; exit 2; fi
-	@$(PY) -m scaffold "$(DIR)" "$(DATA)"
+	  echo "usage: make new-study DIR=path/to/new/study DATA=path/to/cohort (.csv, .xlsx, .sav, .zsav, .dta; a REDCap export with REDCAP_DICTIONARY=its data dictionary)" >&2; exit 2; fi
+	@$(PY) -m scaffold "$(DIR)" "$(DATA)" $(if $(filter command line,$(origin REDCAP_DICTIONARY)),--redcap-dictionary "$(REDCAP_DICTIONARY)")
 
 # The record of printed numbers (issue 15): snapshots of it, comparisons with them, the local audit.
 .PHONY: snapshot changes audit

@@ -31,6 +31,8 @@ from analysis.identifiers import (
 )
 
 ID = "patient_id"
+# The analysis set a CSV or Excel file is copied to, in the study folder.
+DATA_FILE = "data/cohort.csv"
 # A column with at most this many distinct text values, each shared by several patients, is a category.
 MAX_CATEGORY_CODES = 12
 # Whole numbers with at most this many distinct values are codes (0/1, 1/2/3), summarised as counts.
@@ -74,10 +76,15 @@ class Column:
     pattern: str | None = None
     # Why a person should look again ("0/1 codes read as a category: label them").
     review: str | None = None
+    # What the source file says (SPSS/Stata variable and value labels, REDCap field labels and choices); a CSV
+    # says nothing, so the label and the codes' labels are made from the names.
+    given_label: str | None = None
+    code_labels: dict[str, str] | None = None
+    unique: bool = False
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").strip().capitalize()
+        return self.given_label or self.name.replace("_", " ").strip().capitalize()
 
 
 @dataclass
@@ -101,6 +108,11 @@ class Inference:
     cutoff: dt.date | None = None
     landmark: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The study's data as study.yml names it, and the REDCap data dictionary it is read with.
+    data_file: str = DATA_FILE
+    redcap_dictionary_file: str | None = None
+    # "SPSS .sav", "Stata .dta", "REDCap": the dictionary was drafted from the file's labels; None: guessed.
+    labelled: str | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -366,7 +378,7 @@ def infer(path: Path, sheet: str | None = None) -> Inference:
     ids = table[id_source].astype(str) if id_source else pd.Series([f"P-{i:0{len(str(n))}d}" for i in range(1, n + 1)])
     analysis_set = pd.concat([ids.rename(ID).reset_index(drop=True), table[kept].reset_index(drop=True)], axis=1)
 
-    columns = [Column(ID, "string", True, pattern=id_pattern(analysis_set[ID]))]
+    columns = [Column(ID, "string", True, pattern=id_pattern(analysis_set[ID]), unique=True)]
     columns += [_infer_column(name, analysis_set[name], n) for name in kept]
     typed = _typed(analysis_set, columns)
     for column in [c for c in columns if c.type == "date"]:

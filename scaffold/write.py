@@ -13,10 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from scaffold.infer import ID, Column, Inference
+from scaffold.infer import DATA_FILE, ID, Column, Inference
 
 ENGINE = Path(__file__).resolve().parent.parent
-DATA_FILE = "data/cohort.csv"
 DICTIONARY_FILE = "data/dictionary.yml"
 # Table 1 rows the starter report lists at most; the others are named in study.yml to add by hand.
 MAX_CHARACTERISTICS = 12
@@ -24,7 +23,9 @@ MAX_CHARACTERISTICS = 12
 
 def _flow(value) -> str:
     """A value as one line of YAML (quoted where YAML needs it)."""
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip().removesuffix(
+    # Unsorted: a category's codes keep the order the file (or the scaffold) gives them.
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000,
+                          sort_keys=False).strip().removesuffix(
         "\n...").strip()
 
 
@@ -39,11 +40,31 @@ def engine_path(folder: Path, target: str) -> str:
 
 
 def dictionary_yaml(inference: Inference, source: Path) -> str:
-    lines = [
-        f"# Data dictionary of {DATA_FILE}, drafted by `make new-study` from {source.name} on {dt.date.today()}.",
-        "# REVIEW every column: the label the tables print, the unit, whether a cell may be",
-        "# empty (required), the codes' labels, and the plausible range: min and max below",
-        "# are only the values observed in this file, not limits.",
+    lines = [f"# Data dictionary of {inference.data_file}, drafted by `make new-study` from {source.name} on "
+             f"{dt.date.today()}."]
+    if inference.labelled:
+        if inference.redcap_dictionary_file:
+            lines += [
+                f"# From the REDCap data dictionary ({inference.redcap_dictionary_file}): labels, types, the",
+                "# choices' labels, min, max and required fields. The loader reads the export against",
+                "# them, so a choice relabelled in REDCap later is refused, not silently regrouped.",
+                "# REVIEW units, and min/max where REDCap has none.",
+            ]
+        else:
+            lines += [
+                f"# From the {inference.labelled} file's labels: column labels (variable labels), the codes'",
+                "# labels (value labels; missing-value codes left out, they arrive missing). The loader",
+                "# reads the file against them, so a code relabelled in the file later is refused, not",
+                "# silently regrouped. REVIEW units and plausible min/max (the file has none), and",
+                "# required: true where every patient in this file has a value.",
+            ]
+    else:
+        lines += [
+            "# REVIEW every column: the label the tables print, the unit, whether a cell may be",
+            "# empty (required), the codes' labels, and the plausible range: min and max below",
+            "# are only the values observed in this file, not limits.",
+        ]
+    lines += [
         "# Keys: name, label, type (string|integer|float|boolean|date|category), unit,",
         "# required, values (category: code: label), min, max, max_exclusive, pattern,",
         "# unique, required_when, as in the engine's data/dictionary.yml.",
@@ -52,14 +73,17 @@ def dictionary_yaml(inference: Inference, source: Path) -> str:
     for column in inference.columns:
         if column.review:
             lines.append(f"  # REVIEW {column.name}: {column.review}")
+        label = column.given_label or ("Patient (pseudonymous study ID)" if column.name == ID else column.label)
         lines += [f"  - name: {_flow(column.name)}",
-                  f"    label: {_flow('Patient (pseudonymous study ID)' if column.name == ID else column.label)}",
+                  f"    label: {_flow(label)}",
                   f"    type: {column.type}",
                   f"    required: {_flow(column.required)}"]
-        if column.name == ID:
-            lines += ["    unique: true", f"    pattern: {_flow(column.pattern)}"]
+        if column.unique:
+            lines.append("    unique: true")
+        if column.pattern:
+            lines.append(f"    pattern: {_flow(column.pattern)}")
         if column.codes:
-            labels = {code: code.replace("_", " ").capitalize() for code in column.codes}
+            labels = column.code_labels or {code: code.replace("_", " ").capitalize() for code in column.codes}
             lines.append(f"    values: {_flow(labels)}")
         for key in ("min", "max"):
             value = getattr(column, key)
@@ -90,10 +114,14 @@ def study_yaml(inference: Inference, source: Path) -> str:
         "  - name: First Author  # REVIEW",
         "",
         "study:",
-        f"  data: {DATA_FILE}",
+        f"  data: {_flow(inference.data_file)}",
         f"  dictionary: {DICTIONARY_FILE}",
-        "  sheet: null",
     ]
+    if inference.redcap_dictionary_file:
+        lines += ["  # The REDCap project's data dictionary the export is read with (field types, choices).",
+                  f"  redcap_dictionary: {_flow(inference.redcap_dictionary_file)}"]
+    else:
+        lines.append("  sheet: null")
     if inference.cutoff is not None:
         lines += ["  # REVIEW: the data cut-off, proposed as the latest date in the file; events and",
                   "  # follow-up after it are not counted.",
@@ -287,7 +315,20 @@ format:
 def readme(inference: Inference, source: Path, folder: Path) -> str:
     left_out = "".join(f"\n- `{name}`: {why}" for name, why in inference.left_out.items()) or "\nnone"
     id_line = (f"the file's `{inference.id_source}` column" if inference.id_source not in (None, ID)
+               else "none recognised in the file" if inference.labelled and not inference.id_source
                else "the file's `patient_id`" if inference.id_source == ID else "numbered `P-...` by the scaffold")
+    if inference.labelled:
+        data_rows = (f"| `{inference.data_file}` | the analysis set: a copy of the {inference.labelled} file itself, "
+                     f"read with its labels and missing-value codes (patient id: {id_line}), without the columns "
+                     "left out below |")
+        if inference.redcap_dictionary_file:
+            data_rows += (f"\n| `{inference.redcap_dictionary_file}` | a copy of the REDCap project's data dictionary, "
+                          "which the export is read with |")
+        dictionary_row = "the columns, from the file's labels: types, codes and their labels"
+    else:
+        data_rows = (f"| `{DATA_FILE}` | the analysis set: a copy of the cohort with the patient id ({id_line}) first, "
+                     "without the columns left out below |")
+        dictionary_row = "the columns: types, codes, ranges"
     return f"""# {folder.name}
 
 Drafted by `make new-study` from `{source}` ({len(inference.table)} patients). It renders as it is;
@@ -295,8 +336,8 @@ every guess is marked `REVIEW` in the file that holds it.
 
 | file | what |
 |---|---|
-| `{DATA_FILE}` | the analysis set: a copy of the cohort with the patient id ({id_line}) first, without the columns left out below |
-| `{DICTIONARY_FILE}` | the columns: types, codes, ranges |
+{data_rows}
+| `{DICTIONARY_FILE}` | {dictionary_row} |
 | `study.yml` | title and authors, the data cut-off, endpoints, Table 1 and Table 2 rows, check rules |
 | `report.qmd` | the text, with numbers computed from the data |
 | `_quarto.yml` | formats; runs the data checks before every render |

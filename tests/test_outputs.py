@@ -127,7 +127,7 @@ PDF_PAGES = 5
 
 
 def check_pdf(out: Path) -> None:
-    """The PDF names its authors, fits on four pages and no text in it is smaller than 7 pt.
+    """The PDF names its authors, fits on five pages and no text in it is smaller than 7 pt.
 
     Four pages: the abstract, the tables, and the three Kaplan-Meier figures two to a page.
     """

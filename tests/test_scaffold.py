@@ -33,6 +33,7 @@ BUNDLED = {"ino": ROOT / "study.yml", "colon": ROOT / "examples" / "colon" / "st
 def no_data_override(monkeypatch):
     # `make test` exports DATA (the top-level study's cohort); every study here reads its own.
     monkeypatch.delenv("DATA", raising=False)
+    monkeypatch.delenv("REDCAP_DICTIONARY", raising=False)
 
 
 def scaffold(tmp_path, data, capsys, name="study"):
@@ -42,9 +43,11 @@ def scaffold(tmp_path, data, capsys, name="study"):
 
 
 def render(folder, tmp_path):
+    """Render with the built-in renderer; the data checks run first and stop the render if they fail."""
     out = tmp_path / "out"
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("DATA", None)
+    environment.pop("REDCAP_DICTIONARY", None)
     result = subprocess.run(
         [sys.executable, "-m", "renderer", str(folder / "report.qmd"), "--renderer", "builtin", "--output-dir", str(out)],
         cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600,
@@ -222,3 +225,125 @@ def test_quarto_paths_are_relative_inside_the_repository_and_absolute_outside(tm
     inside = ROOT / "examples" / "new"
     assert engine_path(inside, "data_checks/pre_render.py") == "../../data_checks/pre_render.py"
     assert engine_path(tmp_path, "data_checks/pre_render.py") == str(ROOT / "data_checks" / "pre_render.py")
+
+
+# -- SPSS, Stata and REDCap: the dictionary from the file's labels ----------------------------------------------------
+
+FOREIGN = ROOT / "tests" / "fixtures" / "foreign"
+REDCAP = ROOT / "tests" / "fixtures" / "redcap"
+
+
+def read_labelled_file(path, **options):
+    import pyreadstat
+
+    read = pyreadstat.read_dta if path.suffix == ".dta" else pyreadstat.read_sav
+    return read(str(path), **options)
+
+
+def declared_missing(meta, name, code):
+    """Whether the file declares a labelled code missing (SPSS MISSING VALUES, Stata's .a to .z)."""
+    if isinstance(code, str):
+        return len(code) == 1 and code.isalpha() and meta.readstat_variable_types.get(name) != "string"
+    return any(r["lo"] <= code <= r["hi"] for r in meta.missing_ranges.get(name, []))
+
+
+def drafted_columns(folder):
+    return {c["name"]: c for c in yaml.safe_load((folder / "data" / "dictionary.yml").read_text())["columns"]}
+
+
+@pytest.mark.parametrize("name", ["ino_cohort.sav", "ino_cohort.dta"])
+def test_spss_and_stata_draft_the_dictionary_from_their_labels_and_render(name, tmp_path, capsys):
+    source = FOREIGN / name
+    folder, console = scaffold(tmp_path, source, capsys)
+    _, meta = read_labelled_file(source, user_missing=True)
+    labelled, _ = read_labelled_file(source, apply_value_formats=True)
+    drafted = drafted_columns(folder)
+    assert list(drafted) == meta.column_names
+    assert {n: c["label"] for n, c in drafted.items()} == meta.column_names_to_labels
+    study = Study(folder / "study.yml")
+    for variable, labels in meta.variable_value_labels.items():
+        kept = [text for code, text in labels.items() if not declared_missing(meta, variable, code)]
+        column = drafted[variable]
+        if column["type"] == "boolean":
+            assert sorted(t.lower() for t in kept) == ["no", "yes"], variable
+            continue
+        # The codes' labels are the file's, in its order, without the missing-value codes.
+        assert list(column["values"].values()) == kept, variable
+        # Every patient is read as the label the file gives it (missing codes missing).
+        read = study.cohort[variable].astype(object).map(column["values"])
+        assert read.fillna("-").tolist() == labelled[variable].astype(object).fillna("-").tolist(), variable
+    settings = yaml.safe_load((folder / "study.yml").read_text())["study"]
+    # Nothing to leave out: the study reads the file itself, byte for byte.
+    assert settings["data"] == f"data/cohort{source.suffix}" and "left out" not in console
+    assert (folder / settings["data"]).read_bytes() == source.read_bytes()
+    assert not (folder / "data" / "cohort.csv").exists()
+    assert settings["endpoints"]["overall_survival"]["events"][0]["where"] == "vital_status == 'dead'"
+    abstract = render(folder, tmp_path)
+    assert fmt.sentence_start(study.n) in abstract
+    assert fmt.estimate_ci(study.endpoints["overall_survival"].at_landmark) in abstract
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".dta"])
+def test_an_identifier_in_an_spss_or_stata_file_is_left_out_of_the_copy_and_named(suffix, tmp_path, capsys):
+    import pyreadstat
+
+    frame, meta = read_labelled_file(FOREIGN / f"ino_cohort{suffix}", user_missing=True)
+    frame.insert(1, "patient_name", "Ivanova Anna Sergeevna")
+    source = tmp_path / f"named{suffix}"
+    options = {"column_labels": {**meta.column_names_to_labels, "patient_name": "Name"},
+               "variable_value_labels": meta.variable_value_labels, "variable_format": meta.original_variable_types}
+    if suffix == ".dta":
+        pyreadstat.write_dta(frame, source, missing_user_values=meta.missing_user_values, **options)
+    else:
+        pyreadstat.write_sav(frame, source, missing_ranges=meta.missing_ranges, **options)
+    folder, console = scaffold(tmp_path, source, capsys)
+    assert "left out patient_name: its name says it is a direct identifier" in console
+    copy = folder / "data" / f"cohort{suffix}"
+    _, copied = read_labelled_file(copy, user_missing=True)
+    assert copied.column_names == meta.column_names
+    # The rest keeps the file's labels and missing-value codes.
+    assert copied.variable_value_labels == meta.variable_value_labels
+    assert copied.column_names_to_labels == meta.column_names_to_labels
+    assert (copied.missing_ranges, copied.missing_user_values) == (meta.missing_ranges, meta.missing_user_values)
+    assert not any(b"Ivanova" in path.read_bytes() for path in folder.rglob("*") if path.is_file())
+
+
+def test_a_redcap_export_drafts_from_its_data_dictionary_leaves_identifiers_out_and_renders(tmp_path):
+    export = pd.read_csv(REDCAP / "registry_export.csv", dtype=str, keep_default_na=False)
+    export.insert(1, "patient_name", ["Ivanov I.I.", "Petrova A.A.", "Sidorov P.P.", "Popova E.E."])
+    export.to_csv(tmp_path / "export.csv", index=False)
+    folder = tmp_path / "registry"
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATA", "REDCAP_DICTIONARY")}
+    # Through make, which passes REDCAP_DICTIONARY from its command line.
+    made = subprocess.run(["make", "--no-print-directory", "new-study", f"DIR={folder}", f"DATA={tmp_path / 'export.csv'}",
+                           f"REDCAP_DICTIONARY={REDCAP / 'registry_dictionary.csv'}"],
+                          cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "left out patient_name: marked as an identifier in the REDCap data dictionary" in made.stdout
+    assert not any("Ivanov" in path.read_text() for path in folder.rglob("*") if path.is_file())
+
+    settings = yaml.safe_load((folder / "study.yml").read_text())["study"]
+    assert (settings["data"], settings["redcap_dictionary"]) == ("data/redcap_export.csv",
+                                                                 "data/redcap_dictionary.csv")
+    assert (folder / "data" / "redcap_dictionary.csv").read_bytes() == (REDCAP / "registry_dictionary.csv").read_bytes()
+    drafted = drafted_columns(folder)
+    redcap = pd.read_csv(REDCAP / "registry_dictionary.csv", dtype=str, keep_default_na=False)
+    for field in redcap.to_dict("records"):
+        name, kind = field["Variable / Field Name"], field["Field Type"]
+        choices = [c.split(",", 1) for c in field["Choices, Calculations, OR Slider Labels"].split("|") if c.strip()]
+        if field["Identifier?"] == "y" or kind == "descriptive":
+            assert not [n for n in drafted if n == name or n.startswith(f"{name}___")], name
+        elif kind in ("radio", "dropdown"):
+            assert list(drafted[name]["values"].values()) == [label.strip() for _, label in choices], name
+        elif kind == "checkbox":
+            for code, label in choices:
+                column = drafted[f"{name}___{code.strip()}"]
+                assert (column["type"], column["label"].split(": ")[-1]) == ("boolean", label.strip()), name
+        if name in drafted and field["Text Validation Min"]:
+            assert (drafted[name]["min"], drafted[name]["max"]) == (float(field["Text Validation Min"]),
+                                                                    float(field["Text Validation Max"])), name
+        if name in drafted and field["Required Field?"] == "y":
+            assert drafted[name]["required"] is True, name
+    assert drafted["record_id"]["unique"] is True
+    abstract = render(folder, tmp_path)
+    assert fmt.sentence_start(len(export)) in abstract
