@@ -13,6 +13,7 @@ import argparse
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from renderer.build import RECORD, RENDERERS, inputs_digest, up_to_date
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
             # The pre-render step and the kernel run in the study's folder: these paths are from here.
             os.environ[variable] = os.path.abspath(os.environ[variable])
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
+    # An interrupt can land inside jupyter_client's synchronous wrappers, between making a
+    # coroutine and running it; Python's "never awaited" warning would then bury the one line
+    # that says what happened.
+    warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     target = None
