@@ -65,7 +65,12 @@ help: ## List the targets
 # Only the lock decides what is installed (pyproject.toml holds the ranges and tool settings).
 $(VENV)/.installed: requirements.lock
 	@rm -rf $(VENV)
-	@tools/stage.sh "environment" bash -c '$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock'
+	@# pip's own lines go to $(VENV)/pip.log, shown whole if it fails; the terminal gets a dot per package.
+	@tools/stage.sh "environment" bash -c 'set -o pipefail; $(PYTHON) -m venv $(VENV) && \
+	  $(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements.lock 2>&1 | tee $(VENV)/pip.log | \
+	  awk -v n=$$(grep -c "==" requirements.lock) "BEGIN{printf \"  one-time set-up of $(VENV), a few minutes: %d packages from requirements.lock \", n} \
+	    /^(Collecting|Processing) /{printf \".\"; fflush()} /^Installing collected/{printf \" installing\"; fflush()} END{print \"\"}" \
+	  || { echo "environment: pip failed; its output ($(VENV)/pip.log):"; cat $(VENV)/pip.log; exit 1; } >&2'
 	@# The engine importable from any study folder (a kernel runs in the study's folder).
 	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/cohort_engine.pth"
 	@touch $@

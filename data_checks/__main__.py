@@ -15,7 +15,7 @@ from pathlib import Path
 import data_checks  # noqa: F401 (switches GX analytics off before GX is imported)
 from analysis.cohort import CohortLoadError, DictionaryError, UnknownColumnWarning, load_cohort, load_dictionary
 from analysis.config import StudySettingsError, check_against_dictionary, load_study
-from data_checks.console import failure_summary, summary_line
+from data_checks.console import failure_summary, summary_line, warning_block
 from data_checks.stamp import inputs_digest, record_pass
 from data_checks.suite import study_rules
 from data_checks.validation import clear_docs, validate_cohort
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     report = validate_cohort(cohort, dictionary, settings, docs_dir=None if args.no_docs else args.docs_dir,
                              source=data.name)
     if report.passed:
-        print(summary_line(report, data))
+        print(summary_line(report, data), flush=True)
+        for finding in report.warnings:
+            print(warning_block(finding), file=sys.stderr)
         if not args.no_docs:
             record_pass(Path(args.docs_dir), digest)
         return EXIT_PASSED

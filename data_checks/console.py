@@ -37,8 +37,34 @@ def finding_block(finding: Finding) -> str:
       values:   (withheld: looks like a personal identifier)
     """
     # The description states the rule, so the heading says it was not met (a warning reads the same way).
-    lines = [f"{finding.severity.upper()}, rule not met: {finding.description}",
-             f"  rule:     {finding.rule} ({finding.section})"]
+    return "\n".join([f"{finding.severity.upper()}, rule not met: {finding.description}", *_details(finding)])
+
+
+def warning_block(finding: Finding) -> str:
+    """A warning of a passing check in plain words: who does not meet which rule, and that the report is still built.
+
+    Examples
+    --------
+    >>> finding = Finding("follow_up:landmark", "Follow-up", "A patient alive at last contact was followed "
+    ...                   "for at least the landmark (730.5 days)", "warning", ("follow_up_days",),
+    ...                   ("AB-007", "AB-011"), 2, ("412", "600"))
+    >>> print(warning_block(finding))
+    warning: 2 patients do not meet the rule "A patient alive at last contact was followed for at least the landmark (730.5 days)"; the report is built anyway, with them
+      rule:     follow_up:landmark (Follow-up)
+      column:   follow_up_days
+      patients: AB-007, AB-011
+      values:   412; 600
+    """
+    if finding.n_patients:
+        who = f"{_plural(finding.n_patients, 'patient')} {'does' if finding.n_patients == 1 else 'do'} not meet"
+        built = "the report is built anyway, with them"
+    else:
+        who, built = "the cohort does not meet", "the report is built anyway"
+    return "\n".join([f'warning: {who} the rule "{finding.description}"; {built}', *_details(finding)])
+
+
+def _details(finding: Finding) -> list[str]:
+    lines = [f"  rule:     {finding.rule} ({finding.section})"]
     if finding.columns:
         label = "column: " if len(finding.columns) == 1 else "columns:"
         lines.append(f"  {label}  {', '.join(finding.columns)}")
@@ -49,7 +75,7 @@ def finding_block(finding: Finding) -> str:
         lines.append(f"  values:   {'; '.join(map(_shown, finding.values))}")
     if finding.note:
         lines.append(f"  details:  {finding.note}")
-    return "\n".join(lines)
+    return lines
 
 
 def summary_line(report: CheckReport, data: str | Path) -> str:
@@ -60,7 +86,8 @@ def summary_line(report: CheckReport, data: str | Path) -> str:
     >>> print(summary_line(CheckReport(66, 27, (), None), "data/example_cohort.csv"))
     data checks passed: 66 expectations run on 27 patients of data/example_cohort.csv, 0 warnings
     """
-    warned = "".join(f"; {f.rule}: {_plural(f.n_patients, 'patient')}" if f.n_patients else f"; {f.rule}" for f in report.warnings)
+    # The rules by name here; each warning follows in plain words (warning_block).
+    warned = f" ({', '.join(f.rule for f in report.warnings)}: see below)" if report.warnings else ""
     docs = f" (Data Docs: {report.docs_page})" if report.docs_page else ""
     return (
         f"data checks passed: {report.n_expectations} expectations run on {_plural(report.n_patients, 'patient')} "

@@ -19,6 +19,7 @@ if __name__ == "__main__":
 import argparse  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from renderer.build import RECORD, RENDERERS, inputs_digest, up_to_date  # noqa: E402
@@ -60,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             os.environ[variable] = os.path.abspath(os.environ[variable])
     formats = tuple(f.strip() for f in args.to.split(",") if f.strip())
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # An interrupt can land inside jupyter_client's synchronous wrappers, between making a
+    # coroutine and running it; Python's "never awaited" warning would then bury the one line
+    # that says what happened.
+    warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     target = None

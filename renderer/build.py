@@ -41,7 +41,7 @@ ENGINE = Path(__file__).resolve().parent.parent
 RECORD = "build.json"
 RENDERERS = ("auto", "builtin", "quarto")
 #: Engine files every build depends on, relative to the repository.
-_ENGINE_GLOBS = ("analysis/*.py", "data_checks/*.py", "renderer/*.py", "templates/*", "requirements.lock")
+_ENGINE_GLOBS = ("analysis/*.py", "data_checks/*.py", "renderer/*.py", "templates/**/*", "requirements.lock")
 #: Format options that name files.
 _FILE_OPTIONS = ("css", "template-partials", "reference-doc", "filters")
 
@@ -117,7 +117,7 @@ def input_files(doc: Path) -> list[Path]:
     if os.environ.get("CHANGES_SINCE"):
         files.append(doc.parent / "snapshots" / f"{os.environ['CHANGES_SINCE']}.json")
     for pattern in _ENGINE_GLOBS:
-        files += sorted(ENGINE.glob(pattern))
+        files += sorted(p for p in ENGINE.glob(pattern) if p.is_file())
     return files
 
 

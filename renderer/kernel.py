@@ -9,6 +9,7 @@ after the cells before them (Quarto's protocol, see notebook.py in quarto-cli).
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import queue
 import re
@@ -301,14 +302,14 @@ class _Kernel:
             self._client = self._manager.blocking_client()
             self._client.start_channels()
             self._client.wait_for_ready(timeout=60)
-        except BaseException as exc:
-            # Interrupted or failed while starting: no channel thread or kernel may outlive this.
-            if self._client is not None:
-                self._client.stop_channels()
-            if self._manager.has_kernel:
-                self._manager.shutdown_kernel(now=True)
-            if isinstance(exc, RuntimeError):
-                raise RenderError(f"the python kernel did not start: {exc}") from exc
+        except RuntimeError as exc:
+            self.shutdown()
+            raise RenderError(f"the python kernel did not start: {exc}") from exc
+        except BaseException:
+            # An interrupt while it starts (the data checks run meanwhile) leaves no kernel behind;
+            # what the half-started kernel says about being killed would hide the interrupt.
+            with contextlib.suppress(Exception):
+                self.shutdown()
             raise
 
     def submit(self, code: str) -> None:
@@ -361,9 +362,11 @@ class _Kernel:
                     raise RenderError("the python kernel died while running the document") from None
 
     def shutdown(self) -> None:
-        self._client.stop_channels()
-        # The cells are done and their files written, so a kill is enough;
-        # shutdown_kernel would interrupt first and poll a tenth of a second.
+        if self._client is not None:
+            self._client.stop_channels()
+        # Nothing of the kernel is needed any more (its cells are done and their files written,
+        # or the build stopped), so a kill is enough; shutdown_kernel would interrupt first and
+        # poll a tenth of a second.
         process = getattr(self._manager.provisioner, "process", None)
         if process is None:
             self._manager.shutdown_kernel(now=True)

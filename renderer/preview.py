@@ -44,9 +44,10 @@ from renderer.ast import build_ast, format_ast
 from renderer.build import input_files
 from renderer.config import DocumentConfig, load_config
 from renderer.errors import GateFailed, RenderError
-from renderer.kernel import CellResult, ExecutedDocument, _Kernel, _run_cell, _run_inline, _setup_code
+from renderer.kernel import (CellResult, ExecutedDocument, _Kernel, _leading_imports, _run_cell, _run_inline,
+                             _setup_code)
 from renderer.qmd import CodeCell, Prose, QmdDocument, parse_qmd
-from renderer.render import _builtin_engines, run_pre_render
+from renderer.render import PreRender, _builtin_engines
 from renderer.titleblock import normalise_byline
 from renderer.writers import NOT_METADATA, write_html
 
@@ -155,12 +156,20 @@ class Session:
         env = {"REPORT_OUTPUT_DIR": str(files), "REPORT_PUBLISHED_DIR": str(files),
                "REPORT_RENDERER": _builtin_engines() + ", preview"}
         checks_key = self._checks_key() if config.pre_render else None
-        if config.pre_render and checks_key != self.checks_key:
-            run_pre_render(config, self.doc_path, self.out_dir, capture=True)
-            self.checks_key = checks_key
-        kernel = _Kernel(cwd=self.doc_path.parent, env=env, runtime_dir=self._runtime)
-        self.kernel = kernel
-        kernel.submit(_setup_code(config.figure_size()))
+        # As in make report, the checks run while the kernel starts and imports; no cell runs before they pass.
+        checks = PreRender(config, self.doc_path, self.out_dir, capture=True) \
+            if config.pre_render and checks_key != self.checks_key else None
+        try:
+            kernel = _Kernel(cwd=self.doc_path.parent, env=env, runtime_dir=self._runtime)
+            self.kernel = kernel
+            kernel.submit(_setup_code(config.figure_size()))
+            if checks is not None:
+                kernel.submit(_leading_imports(doc, config.execute))
+                checks.wait()
+                self.checks_key = checks_key
+        finally:
+            if checks is not None:
+                checks.stop()
         results: list = []
         self.values = {}
         preceding = 0

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,16 +26,12 @@ from typing import Callable, Iterator
 
 import typst
 
-from renderer.assemble import assemble
 from renderer.build import RECORD, RENDERERS, build_lock, inputs_digest, publish, staging_dir, up_to_date, write_record
-from renderer.ast import build_ast, format_ast
 from renderer.config import FORMATS, DocumentConfig, load_config, project_output_dir
 from renderer.errors import GateFailed, RenderError
-from renderer.kernel import execute_document
-from renderer.qmd import parse_qmd
+from renderer.qmd import CodeCell, parse_qmd
 from renderer.quarto import find_quarto, quarto_engines, render_with_quarto
 from renderer.titleblock import normalise_byline
-from renderer.writers import NOT_METADATA, write_docx, write_html, write_pdf
 
 
 
@@ -73,7 +70,8 @@ def render(doc_path: Path, output_dir: Path | None = None,
     renderer : str
         ``auto`` (Quarto >= 1.4 if on PATH, else built in), ``builtin`` or ``quarto``.
     log : callable
-        Receives one line per stage (``"  execute   1.84 s"``).
+        Receives a line when each long stage starts (``"  execute    started: 7 cells of report.qmd"``)
+        and one with its time when it ends (``"  execute     1.84 s"``).
 
     The project's ``pre-render`` commands (``_quarto.yml``; the data checks)
     run before any cell executes, under either renderer: Quarto runs them
@@ -144,16 +142,24 @@ def render(doc_path: Path, output_dir: Path | None = None,
                     name = "quarto"
                 else:
                     config = load_config(doc_path, parse_qmd(doc_path).front_matter)
+                    # The checks are the longest step before the first cell: they start now,
+                    # before the kernel, rather than once the kernel is ready.
+                    checks = PreRender(config, doc_path, target, staging)
+                    if config.pre_render:
+                        log(f"  {'pre-render':<10} started: {'; '.join(config.pre_render)} "
+                            "(the python kernel starts meanwhile)")
 
                     def pre_render_then_announce() -> None:
-                        start = time.perf_counter()
-                        run_pre_render(config, doc_path, target, staging)
+                        checks.wait()
                         if config.pre_render:
-                            record("pre-render", time.perf_counter() - start)
+                            record("pre-render", checks.seconds)
                         log("renderer: builtin" + (" (no quarto 1.4+ on PATH)" if renderer == "auto" else ""))
 
-                    _render_builtin(doc_path, config, formats, staging, target, work, stage, record,
-                                    pre_render_then_announce)
+                    try:
+                        _render_builtin(doc_path, config, formats, staging, target, work, stage, record,
+                                        pre_render_then_announce, log)
+                    finally:
+                        checks.stop()
                     name = "builtin"
             if os.environ.get("CHANGES_SINCE"):
                 # The co-authors' DOCX marks the figures that changed since the named snapshot.
@@ -184,9 +190,8 @@ def _log_written(outputs: list[Path], target: Path, log: Callable[[str], None]) 
         log(f"  wrote {folder}/ ({count} file{'s' if count != 1 else ''})")
 
 
-def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, staging: Path | None = None,
-                   capture: bool = False) -> None:
-    """Run the project's ``pre-render`` commands as Quarto does.
+class PreRender:
+    """The project's ``pre-render`` commands, run as Quarto does, in a thread from construction on.
 
     In the project folder, in order; a ``.py`` script with this interpreter
     (Quarto uses ``QUARTO_PYTHON``), a ``.R`` script with Rscript, anything
@@ -194,37 +199,83 @@ def run_pre_render(config: DocumentConfig, doc_path: Path, output_dir: Path, sta
     ``QUARTO_PROJECT_OUTPUT_DIR`` and ``QUARTO_PROJECT_INPUT_FILES`` are set,
     and where the build is staged, the data checks' Data Docs folders: the
     build's (``REPORT_VALIDATION_DIR``) and the published one's
-    (``REPORT_PUBLISHED_VALIDATION_DIR``).
+    (``REPORT_PUBLISHED_VALIDATION_DIR``). :meth:`wait` waits for them;
+    :meth:`stop` kills the one running, so an interrupted build leaves no
+    command writing into its staging folder.
 
     Raises
     ------
-    GateFailed
-        When a command exits non-zero: it has printed why, or, with
-        ``capture``, its output is the exception's ``detail``.
+    RenderError
+        At once, for a command the built-in renderer cannot run.
     """
-    if not config.pre_render:
-        return
-    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(output_dir),
-           "QUARTO_PROJECT_INPUT_FILES": str(doc_path.relative_to(config.project_dir)),
-           "REPORT_VALIDATION_DIR": str((staging or output_dir) / "validation"),
-           "REPORT_PUBLISHED_VALIDATION_DIR": str(output_dir / "validation")}
-    for command in config.pre_render:
-        args = shlex.split(command)
-        suffix = Path(args[0]).suffix.lower()
-        if suffix in (".ts", ".js", ".lua"):
-            raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}': {suffix} scripts "
-                              "are not supported by the built-in renderer (.py, .R or a program)")
-        interpreter = {".py": [sys.executable], ".r": ["Rscript"]}.get(suffix, [])
-        try:
-            done = subprocess.run([*interpreter, *args], cwd=config.project_dir, env=env, check=False,
-                                  capture_output=capture, text=True)
-        except OSError as exc:
-            raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}' could not run: "
-                              f"{exc.strerror}") from None
-        if done.returncode != 0:
-            failure = GateFailed(command, done.returncode)
-            failure.detail = ((done.stdout or "") + (done.stderr or "")).strip()
-            raise failure
+
+    def __init__(self, config: DocumentConfig, doc_path: Path, output_dir: Path, staging: Path | None = None,
+                 capture: bool = False) -> None:
+        self._config = config
+        self._capture = capture
+        self._commands: list[tuple[str, list[str]]] = []
+        if config.pre_render:
+            self._env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(output_dir),
+                         "QUARTO_PROJECT_INPUT_FILES": str(doc_path.relative_to(config.project_dir)),
+                         "REPORT_VALIDATION_DIR": str((staging or output_dir) / "validation"),
+                         "REPORT_PUBLISHED_VALIDATION_DIR": str(output_dir / "validation")}
+        for command in config.pre_render:
+            args = shlex.split(command)
+            suffix = Path(args[0]).suffix.lower()
+            if suffix in (".ts", ".js", ".lua"):
+                raise RenderError(f"{config.project_dir / '_quarto.yml'}: pre-render '{command}': {suffix} scripts "
+                                  "are not supported by the built-in renderer (.py, .R or a program)")
+            interpreter = {".py": [sys.executable], ".r": ["Rscript"]}.get(suffix, [])
+            self._commands.append((command, [*interpreter, *args]))
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._stopped = False
+        self._failure: RenderError | None = None
+        self._start = time.perf_counter()
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="pre-render", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        pipe = subprocess.PIPE if self._capture else None
+        for command, argv in self._commands:
+            with self._lock:
+                if self._stopped:
+                    return
+                try:
+                    self._process = subprocess.Popen(argv, cwd=self._config.project_dir, env=self._env,
+                                                     stdout=pipe, stderr=pipe, text=True)
+                except OSError as exc:
+                    self._failure = RenderError(f"{self._config.project_dir / '_quarto.yml'}: pre-render "
+                                                f"'{command}' could not run: {exc.strerror}")
+                    return
+            stdout, stderr = self._process.communicate()
+            if self._process.returncode != 0:
+                self._failure = GateFailed(command, self._process.returncode)
+                self._failure.detail = ((stdout or "") + (stderr or "")).strip()
+                return
+        self.seconds = time.perf_counter() - self._start
+
+    def wait(self) -> None:
+        """Wait until every command has passed.
+
+        Raises
+        ------
+        GateFailed
+            When a command exits non-zero: it has printed why, or, with
+            ``capture``, its output is the exception's ``detail``.
+        """
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        """Kill the command still running, if any, and wait for it."""
+        with self._lock:
+            self._stopped = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+        self._thread.join()
 
 
 def _builtin_engines() -> str:
@@ -272,15 +323,28 @@ class _StageClock:
 
 def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, ...],
                     staging: Path, target: Path, work: Path, stage: Callable, record: Callable[[str, float], None],
-                    gate: Callable[[], None]) -> None:
+                    gate: Callable[[], None], log: Callable[[str], None]) -> None:
+    # Imported here, once the checks are running: the kernel's client (jupyter_client, zmq)
+    # takes a few tenths of a second that would otherwise delay the checks, the longest step.
+    from renderer.assemble import assemble
+    from renderer.ast import build_ast, format_ast
+    from renderer.kernel import execute_document
+    from renderer.writers import NOT_METADATA, write_docx, write_html, write_pdf
+
     doc = parse_qmd(doc_path)
     byline = normalise_byline(config.metadata, str(doc_path))
+    cells = sum(isinstance(chunk, CodeCell) for chunk in doc.chunks)
+
+    def gate_then_announce() -> None:
+        gate()
+        log(f"  {'execute':<10} started: {cells} cell{'s' if cells != 1 else ''} of {doc_path.name}")
+
     # The execute stage counts what the document took beyond the gate it overlaps.
     with stage("execute") as clock:
         run = execute_document(doc, config.execute, config.figure_size(),
                                {"REPORT_OUTPUT_DIR": str(staging), "REPORT_PUBLISHED_DIR": str(target),
                                 "REPORT_RENDERER": _builtin_engines()},
-                               work, gate=clock.excluding(gate))
+                               work, gate=clock.excluding(gate_then_announce))
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
         ast = build_ast(assembled, doc_path)
@@ -305,6 +369,9 @@ def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, 
 
     # The formats are independent Pandoc/Typst runs: written side by side, reported in order.
     with ThreadPoolExecutor(max_workers=len(formats)) as pool:
-        futures = {fmt: pool.submit(write, fmt) for fmt in formats}
+        futures = {}
+        for fmt in formats:
+            log(f"  {fmt:<10} started")
+            futures[fmt] = pool.submit(write, fmt)
     for fmt, future in futures.items():
         record(fmt, future.result())

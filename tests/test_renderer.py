@@ -433,7 +433,11 @@ def test_cli_reports_stages_and_fails_cleanly(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "renderer: builtin"
-    assert [line.split()[0] for line in lines[1:5]] == ["execute", "assemble", "html", "docx"]
+    # A line when each long stage starts, one with its time when it ends; the two writers run side by side.
+    assert lines[1].startswith("  execute    started: ")
+    assert [line.split()[0] for line in lines[2:8]] == ["execute", "assemble", "html", "docx", "html", "docx"]
+    assert [line.split()[1] for line in lines[4:6]] == ["started", "started"]
+    assert all(line.endswith(" s") for line in (lines[2], lines[3], lines[6], lines[7]))
     assert lines[-1] == f"  wrote {tmp_path / 'out' / 'abstract.html'}"
     failed = subprocess.run(
         [sys.executable, "-m", "renderer", str(FIXTURES / "errors" / "r_engine.qmd"),

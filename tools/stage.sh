@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs one pipeline stage and prints one line with its name and wall time,
-# so `make report` shows where the time goes.
+# Runs one pipeline stage and prints a line when it starts and one with its
+# name and wall time when it ends, so the terminal shows what is running and where the time goes.
 name=$1; shift
+printf '%-12s started\n' "$name"
 start=$(date +%s%N)
 "$@"
 rc=$?
