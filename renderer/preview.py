@@ -403,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         print("preview: stopped", flush=True)
         return 0
     finally:
+        # A second Ctrl-C (or the same one, forwarded by a wrapper) must not cut the clean-up short:
+        # the kernel and the server go down whatever the user presses meanwhile.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         preview.close()
     return 0
 
