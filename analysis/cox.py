@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.survival import HazardRatio, _patient, _survival_data, _z, timefix
+from analysis.survival import HazardRatio, _patient, _survival_data, _z, covariate_frame, timefix
 
 __all__ = ["CoxModel", "ModelTest", "ProportionalHazardsTest", "counting_process", "fit_cox",
            "proportional_hazards_test"]
@@ -236,20 +236,7 @@ def fit_cox(covariates: pd.DataFrame | pd.Series, stop, event, start=None, ties:
                              f"{stop_times[i]}; each interval must have start < stop")
     else:
         start_times = np.full(stop_times.shape, -np.inf)
-    frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
-    if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0:
-        raise ValueError("covariates must be a pandas DataFrame with at least one column, or a Series")
-    if len(frame) != len(stop_times):
-        raise ValueError(f"covariates have {len(frame)} rows but there are {len(stop_times)} rows of follow-up")
-    names = [str(c) for c in frame.columns]
-    for column in frame.columns:
-        values = frame[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            raise ValueError(f"covariate {column!r} is not numeric (dtype {values.dtype}); "
-                             "code categories as 0/1 indicators")
-        if values.isna().any():
-            i = int(np.flatnonzero(values.isna().to_numpy())[0])
-            raise ValueError(f"covariate {column!r}: {_patient(values, i)} has no value")
+    frame, names = covariate_frame(covariates, len(stop_times), "rows of follow-up")
     if not events.any():
         raise ValueError("Cox model: no events")
     x = frame.to_numpy(dtype=float)

@@ -167,6 +167,28 @@ def _patient(values, position: int) -> str:
     return f"position {position}"
 
 
+def covariate_frame(covariates, rows: int, unit: str) -> tuple[pd.DataFrame, list[str]]:
+    """Covariates of a Cox model as a frame, checked: one numeric, complete column per covariate.
+
+    ``rows`` is how many rows of follow-up there are, ``unit`` what a row is ("patients").
+    """
+    frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
+    if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0:
+        raise ValueError("covariates must be a pandas DataFrame with at least one column, or a Series")
+    if len(frame) != rows:
+        raise ValueError(f"covariates have {len(frame)} rows but there are {rows} {unit}")
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            raise ValueError(f"covariate {column!r} is not numeric (dtype {values.dtype}); "
+                             "code categories as 0/1 indicators")
+        missing = values.isna().to_numpy()
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise ValueError(f"covariate {column!r}: {_patient(values, i)} has no value")
+    return frame, [str(c) for c in frame.columns]
+
+
 def _survival_data(durations, event_observed) -> tuple[np.ndarray, np.ndarray]:
     """Validate and convert to (float times, bool events)."""
     t_name = _name_of(durations, "durations")
@@ -740,22 +762,9 @@ def cox_hazard_ratio(durations, event_observed, covariates: pd.DataFrame | pd.Se
         raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
     z = _z(conf_level)
     times, events = _survival_data(durations, event_observed)
-    frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
-    if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0:
-        raise ValueError("covariates must be a pandas DataFrame with at least one column, or a Series")
-    if len(frame) != len(times):
-        raise ValueError(f"covariates have {len(frame)} rows but there are {len(times)} patients")
-    names = [str(c) for c in frame.columns]
+    frame, names = covariate_frame(covariates, len(times), "patients")
     for column in frame.columns:
-        values = frame[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            raise ValueError(f"covariate {column!r} is not numeric (dtype {values.dtype}); "
-                             "code categories as 0/1 indicators")
-        missing = values.isna().to_numpy()
-        if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            raise ValueError(f"covariate {column!r}: {_patient(values, i)} has no value")
-        if values.nunique() < 2:
+        if frame[column].nunique() < 2:
             raise ValueError(f"covariate {column!r} has the same value for every patient")
     if not events.any():
         raise ValueError("Cox model: no events")
