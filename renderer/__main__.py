@@ -17,6 +17,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     # coroutine and running it; Python's "never awaited" warning would then bury the one line
     # that says what happened.
     warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+    # Likewise a task the interrupt left pending fails when the kernel's channels close, and asyncio
+    # logs that ("Task exception was never retrieved") after the line; the renderer reports kernel
+    # failures itself, so asyncio's own log is not needed.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     target = None
