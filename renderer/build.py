@@ -43,7 +43,7 @@ RENDERERS = ("auto", "builtin", "quarto")
 #: Engine files every build depends on, relative to the repository.
 _ENGINE_GLOBS = ("analysis/*.py", "data_checks/*.py", "renderer/*.py", "templates/**/*", "requirements.lock")
 #: Format options that name files.
-_FILE_OPTIONS = ("css", "template-partials", "reference-doc", "filters")
+_FILE_OPTIONS = ("css", "template-partials", "reference-doc", "filters", "include-after-body")
 
 
 def _yaml(path: Path) -> dict:

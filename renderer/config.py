@@ -23,12 +23,12 @@ FORMATS = {"html": "html", "pdf": "typst", "docx": "docx"}
 #: Format options implemented per format; anything else is an error.
 FORMAT_OPTIONS = {
     "html": {"embed-resources", "self-contained", "toc", "toc-depth", "number-sections", "css",
-             "template-partials"},
+             "template-partials", "include-after-body"},
     "typst": {"papersize", "margin", "fontsize", "mainfont", "columns", "toc", "toc-depth",
               "section-numbering", "keep-typ", "template-partials", "font-paths"},
     "docx": {"reference-doc", "toc", "toc-depth", "number-sections", "filters"},
 }
-_PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters", "font-paths"}
+_PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters", "font-paths", "include-after-body"}
 # Path options that name folders rather than files.
 _FOLDER_OPTIONS = {"font-paths"}
 # The partials each format honours. HTML's title-block.html and DOCX's
@@ -41,7 +41,7 @@ _EXECUTE_OPTIONS = {"echo", "eval", "include", "output", "warning", "error", "fr
 # Quarto keys that change output in ways the built-in renderer does not reproduce.
 _UNSUPPORTED_KEYS = {
     "bibliography", "csl", "citeproc", "filters", "shortcodes", "crossref", "knitr",
-    "include-in-header", "include-before-body", "include-after-body", "params",
+    "include-in-header", "include-before-body", "params",
     "fig-cap-location", "tbl-cap-location", "cap-location", "date-format", "fig-format", "fig-align",
     "fig-pos", "fig-responsive", "code-fold", "code-tools", "code-line-numbers", "highlight-style",
     "theme", "number-depth", "number-offset", "toc-title", "toc-location", "linestretch",

@@ -17,7 +17,8 @@ from renderer.errors import RenderError
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Format options that are pandoc flags or renderer settings, not template variables.
 NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
-                "keep-typ", "template-partials", "reference-doc", "filters", "font-paths"}
+                "keep-typ", "template-partials", "reference-doc", "filters", "font-paths",
+                "include-after-body"}
 
 
 def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
@@ -41,6 +42,9 @@ def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir:
         stylesheets = [stylesheets]
     for css in stylesheets:
         args += ["--css", str(css)]
+    after_body = options.get("include-after-body") or []
+    for include in after_body if isinstance(after_body, list) else [after_body]:
+        args += ["--include-after-body", str(include)]
     args += _common_flags(options)
     pandoc(args, json.dumps(ast), cwd=doc_dir)
 

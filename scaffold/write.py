@@ -301,12 +301,16 @@ format:
     css: {_flow(engine_path(folder, "templates/abstract.css"))}
     template-partials:
       - {_flow(engine_path(folder, "templates/title-block.html"))}
+    include-after-body: {_flow(engine_path(folder, "templates/figure-zoom.html"))}
   typst:
     papersize: a4
+    font-paths:
+      - {_flow(engine_path(folder, "templates/fonts"))}
     template-partials:
       - {_flow(engine_path(folder, "templates/typst-template.typ"))}
       - {_flow(engine_path(folder, "templates/typst-show.typ"))}
   docx:
+    reference-doc: {_flow(engine_path(folder, "templates/reference.docx"))}
     filters:
       - {_flow(engine_path(folder, "templates/docx-title-block.lua"))}
 """

@@ -109,8 +109,12 @@ class Chromium:
             events.append(self._messages.get(timeout=max(0.1, deadline - time.monotonic())))
 
     def load(self, path: Path, width: int, height: int = 900, screenshot: Path | None = None,
-             checks: dict[str, str] | None = None) -> PageVisit:
-        """Load ``path`` in a window ``width`` px wide; ``checks`` are JavaScript expressions to evaluate."""
+             checks: dict[str, str] | None = None, full_page: bool = True) -> PageVisit:
+        """Load ``path`` in a window ``width`` px wide; ``checks`` are JavaScript expressions to evaluate.
+
+        The screenshot, taken after the checks, is of the whole page, or of the
+        window alone when ``full_page`` is false (what a check left open on it).
+        """
         url = path.resolve().as_uri()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -126,7 +130,7 @@ class Chromium:
         time.sleep(0.3)  # scripts that run after load (GX's ran on document ready) get their turn
 
         def evaluate(expression: str):
-            result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+            result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
                                session=session, events=events)
             return result["result"].get("value")
 
@@ -135,10 +139,11 @@ class Chromium:
         visit.client_width = evaluate("document.documentElement.clientWidth")
         visit.checks = {name: evaluate(expression) for name, expression in (checks or {}).items()}
         if screenshot is not None:
-            full = evaluate("document.documentElement.scrollHeight")
-            self.send("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": min(full, 12000), "deviceScaleFactor": 1, "mobile": width < 600},
-                      session=session, events=events)
+            if full_page:
+                full = evaluate("document.documentElement.scrollHeight")
+                self.send("Emulation.setDeviceMetricsOverride",
+                          {"width": width, "height": min(full, 12000), "deviceScaleFactor": 1,
+                           "mobile": width < 600}, session=session, events=events)
             shot = self.send("Page.captureScreenshot", {"format": "png"}, session=session, events=events)
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         for event in events:

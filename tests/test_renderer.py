@@ -327,6 +327,22 @@ def test_docx_honours_reference_doc(tmp_path):
     assert not (tmp_path / "out" / "styled.html").exists()
 
 
+def test_html_honours_include_after_body(tmp_path):
+    # As Quarto's html format: the file's text goes verbatim at the end of <body>.
+    (tmp_path / "_quarto.yml").write_text(
+        "project:\n  type: default\nformat:\n  html:\n    include-after-body: after.html\n", encoding="utf-8")
+    (tmp_path / "after.html").write_text('<script id="after">document.title += " (after)";</script>\n',
+                                         encoding="utf-8")
+    (tmp_path / "doc.qmd").write_text("---\ntitle: Included\n---\n\nBody text.\n", encoding="utf-8")
+    _render(tmp_path / "doc.qmd", tmp_path / "out", formats=("html",))
+    page = _html(tmp_path / "out" / "doc.html")
+    script = page.find("script", id="after")
+    assert script is not None and script.find_previous(string=lambda t: "Body text." in t)
+    (tmp_path / "after.html").unlink()
+    with pytest.raises(RenderError, match=r"format\.html\.include-after-body: file 'after\.html' not found"):
+        _render(tmp_path / "doc.qmd", tmp_path / "out2", formats=("html",))
+
+
 # --- errors: message, and nothing written ---------------------------------------------------
 
 
