@@ -22,14 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.newton import check_estimable, maximise
 from analysis.survival import HazardRatio, _patient, _survival_data, _z, covariate_frame, timefix
 
 __all__ = ["CoxModel", "ModelTest", "ProportionalHazardsTest", "counting_process", "fit_cox",
            "proportional_hazards_test"]
 
-# A log hazard ratio above this across a covariate's observed range (HR > 1e13)
-# means the estimate ran off to infinity (monotone likelihood).
-_MAX_LOG_HR_SPREAD = 30.0
 
 
 @dataclass(frozen=True)
@@ -248,36 +246,9 @@ def fit_cox(covariates: pd.DataFrame | pd.Series, stop, event, start=None, ties:
 
     monotone = ("Cox model: the likelihood is monotone (e.g. every event in one group before any "
                 f"event in the other), so the hazard ratio of {names} is not estimable (infinite)")
-    beta = np.zeros(x.shape[1])
-    loglik0, score0, information0 = terms(beta)
-    scale = np.sqrt(np.clip(np.diag(information0), 0, None))
-    flat = scale <= 1e-10 * max(1.0, float(np.max(np.abs(x))))
-    if flat.any():
-        raise ValueError(f"Cox model: covariate {names[int(np.argmax(flat))]!r} does not vary among the "
-                         "patients at risk at any event time, so its hazard ratio is not estimable")
-    if np.linalg.matrix_rank(information0 / np.outer(scale, scale), tol=1e-10) < len(names):
-        raise ValueError(f"Cox model: covariates {names} are collinear")
-    loglik, score, information = loglik0, score0, information0
-    for _ in range(50):
-        try:
-            step = np.linalg.solve(information, score)
-        except np.linalg.LinAlgError:
-            raise ValueError(monotone) from None
-        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(beta)))):
-            beta = beta + step
-            break
-        candidate = beta + step
-        new = terms(candidate)
-        halvings = 0
-        while not new[0] >= loglik - 1e-12 * abs(loglik) and halvings < 30:
-            candidate = (beta + candidate) / 2
-            new = terms(candidate)
-            halvings += 1
-        beta, (loglik, score, information) = candidate, new
-    else:
-        raise ValueError(monotone)
-    if not np.all(np.isfinite(beta)) or np.any(np.abs(beta) * np.ptp(x, axis=0) > _MAX_LOG_HR_SPREAD):
-        raise ValueError(monotone)
+    loglik0, score0, information0 = terms(np.zeros(x.shape[1]))
+    check_estimable(information0, x, names, "Cox model", "hazard ratio")
+    beta = maximise(terms, x, monotone)
     loglik, _, information = terms(beta)
     try:
         variance = np.linalg.inv(information)

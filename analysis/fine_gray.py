@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.newton import check_estimable, maximise
 from analysis.survival import HazardRatio, _z
 
 __all__ = ["FineGrayModel", "fit_fine_gray"]
@@ -127,34 +128,11 @@ def fit_fine_gray(covariates: pd.DataFrame | pd.Series, time, event, event_of_in
 
     monotone = (f"Fine-Gray model: the likelihood is monotone, so the subdistribution hazard ratio of {names} "
                 "is not estimable (infinite)")
-    p = x.shape[1]
-    beta = np.zeros(p)
-    loglik0, score, information, *_ = terms(beta)
-    if np.any(np.diag(information) <= 1e-12 * max(1.0, float(np.max(np.abs(x)) ** 2))):
-        flat = names[int(np.argmin(np.diag(information)))]
-        raise ValueError(f"Fine-Gray model: covariate {flat!r} does not vary among the patients at risk, "
-                         "so its subdistribution hazard ratio is not estimable")
-    loglik = loglik0
-    for _ in range(50):
-        try:
-            step = np.linalg.solve(information, score)
-        except np.linalg.LinAlgError:
-            raise ValueError(monotone) from None
-        candidate = beta + step
-        new = terms(candidate)
-        halvings = 0
-        while not new[0] >= loglik - 1e-12 * abs(loglik) and halvings < 30:
-            candidate = (beta + candidate) / 2
-            new = terms(candidate)
-            halvings += 1
-        beta, (loglik, score, information, *_) = candidate, new
-        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(beta)))):
-            break
-    else:
-        raise ValueError(monotone)
-    if not np.all(np.isfinite(beta)) or np.any(np.abs(beta) * np.ptp(x, axis=0) > 30):
-        raise ValueError(monotone)
+    loglik0, _, information0, *_ = terms(np.zeros(x.shape[1]))
+    check_estimable(information0, x, names, "Fine-Gray model", "subdistribution hazard ratio")
+    beta = maximise(terms, x, monotone)
     loglik, _, information, risk, s0, mean = terms(beta)
+    p = x.shape[1]
     # crrvv: eta_i, the subject's contribution to the score martingale ...
     inverse_s0 = weights / s0[:, None]  # [event, subject]
     eta = -risk[:, None] * (x * inverse_s0.sum(axis=0)[:, None] - inverse_s0.T @ mean)

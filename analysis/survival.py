@@ -20,6 +20,8 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from scipy import stats
 
+from analysis.newton import check_estimable, maximise
+
 __all__ = [
     "FollowUp",
     "HazardRatio",
@@ -50,9 +52,6 @@ _QUANTILE_TOL = np.sqrt(np.finfo(float).eps)
 # R's Surv(timefix = TRUE): times closer than this (absolutely, or relative to
 # the mean absolute time) are one time (survival:::aeqSurv).
 _TIMEFIX_TOL = np.sqrt(np.finfo(float).eps)
-# A log hazard ratio above this across a covariate's observed range (HR > 1e13)
-# means the Cox estimate ran off to infinity.
-_MAX_LOG_HR_SPREAD = 30.0
 
 
 @dataclass(frozen=True)
@@ -789,44 +788,8 @@ def cox_hazard_ratio(durations, event_observed, covariates: pd.DataFrame | pd.Se
 
     monotone = ("Cox model: the likelihood is monotone (e.g. every event in one group before any "
                 f"event in the other), so the hazard ratio of {names} is not estimable (infinite)")
-    beta = np.zeros(x.shape[1])
-    loglik, score, information = terms(beta)
-    # At beta = 0 the information is the covariates' variance within the risk
-    # sets: zero for a covariate that never varies among those at risk at an
-    # event time (R's coxph gives NA), singular for collinear covariates.
-    scale = np.sqrt(np.clip(np.diag(information), 0, None))
-    flat = scale <= 1e-10 * max(1.0, float(np.max(np.abs(x))))
-    if flat.any():
-        raise ValueError(f"Cox model: covariate {names[int(np.argmax(flat))]!r} does not vary among the "
-                         "patients at risk at any event time, so its hazard ratio is not estimable")
-    if np.linalg.matrix_rank(information / np.outer(scale, scale), tol=1e-10) < len(names):
-        raise ValueError(f"Cox model: covariates {names} are collinear")
-    for _ in range(50):
-        try:
-            step = np.linalg.solve(information, score)
-        except np.linalg.LinAlgError:
-            # Singular only as a coefficient runs off to infinity.
-            raise ValueError(monotone) from None
-        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(beta)))):
-            beta = beta + step
-            break
-        candidate = beta + step
-        new = terms(candidate)
-        halvings = 0
-        # Step halving when Newton overshoots, as coxph does.
-        while new[0] < loglik - 1e-12 * abs(loglik) and halvings < 30:
-            candidate = (beta + candidate) / 2
-            new = terms(candidate)
-            halvings += 1
-        beta, (loglik, score, information) = candidate, new
-    else:
-        raise ValueError(monotone)
-    # Monotone likelihood (e.g. no events in one group): Newton "converges" as
-    # the score vanishes, but the hazard ratio across the covariate's range is
-    # beyond anything data can support (R warns "coefficient may be infinite").
-    spread = np.abs(beta) * np.ptp(x, axis=0)
-    if not np.all(np.isfinite(beta)) or np.any(spread > _MAX_LOG_HR_SPREAD):
-        raise ValueError(monotone)
+    check_estimable(terms(np.zeros(x.shape[1]))[2], x, names, "Cox model", "hazard ratio")
+    beta = maximise(terms, x, monotone)
     _, _, information = terms(beta)
     try:
         se = np.sqrt(np.diag(np.linalg.inv(information)))
