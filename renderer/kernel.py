@@ -137,25 +137,25 @@ def execute_document(doc: QmdDocument, defaults: dict[str, Any],
         return ExecutedDocument(
             results=tuple(CellResult(c, ()) if isinstance(c, CodeCell) else {} for c in doc.chunks)
         )
-    kernel = _Kernel(cwd=doc.path.parent, env=env, runtime_dir=runtime_dir)
+    kernel = Kernel(cwd=doc.path.parent, env=env, runtime_dir=runtime_dir)
     try:
         # The kernel works through these while the gate runs; run() below waits its turn.
-        kernel.submit(_setup_code(figure_size))
+        kernel.submit(setup_code(figure_size))
         if gate is not None:
-            kernel.submit(_leading_imports(doc, defaults))
+            kernel.submit(leading_imports(doc, defaults))
             gate()
         results: list[CellResult | dict[str, str]] = []
         for chunk in doc.chunks:
             if isinstance(chunk, CodeCell):
-                results.append(_run_cell(kernel, doc.path, chunk, defaults))
+                results.append(run_cell(kernel, doc.path, chunk, defaults))
             else:
-                results.append(_run_inline(kernel, doc.path, chunk))
+                results.append(run_inline(kernel, doc.path, chunk))
         return ExecutedDocument(results=tuple(results))
     finally:
         kernel.shutdown()
 
 
-def _setup_code(figure_size: tuple[float, float, float]) -> str:
+def setup_code(figure_size: tuple[float, float, float]) -> str:
     width, height, dpi = figure_size
     # PNG at twice the dpi (Quarto's default "retina") for HTML/DOCX, SVG for the PDF.
     return (
@@ -172,7 +172,7 @@ def _setup_code(figure_size: tuple[float, float, float]) -> str:
     )
 
 
-def _leading_imports(doc: QmdDocument, defaults: dict[str, Any]) -> str:
+def leading_imports(doc: QmdDocument, defaults: dict[str, Any]) -> str:
     """The import statements that open the first evaluated cell, each allowed to fail.
 
     A failing import fails again, with its full message, when the cell runs.
@@ -183,7 +183,7 @@ def _leading_imports(doc: QmdDocument, defaults: dict[str, Any]) -> str:
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "a.qmd").write_text("```{python}\\nimport math\\nfrom os import path\\nx = 1\\nimport json\\n```\\n")
-    >>> print(_leading_imports(parse_qmd(d / "a.qmd"), {}))
+    >>> print(leading_imports(parse_qmd(d / "a.qmd"), {}))
     try:
         import math
     except Exception:
@@ -209,7 +209,8 @@ def _leading_imports(doc: QmdDocument, defaults: dict[str, Any]) -> str:
     return "\n".join(imports)
 
 
-def _run_cell(kernel: _Kernel, path: Path, cell: CodeCell, defaults: dict[str, Any]) -> CellResult:
+def run_cell(kernel: Kernel, path: Path, cell: CodeCell, defaults: dict[str, Any]) -> CellResult:
+    """Run one code cell under its options; an error is a RenderError naming ``path``, the line and the cell."""
     option = {**defaults, **cell.options}.get
     if not option("eval", True):
         return CellResult(cell, ())
@@ -232,7 +233,8 @@ def _run_cell(kernel: _Kernel, path: Path, cell: CodeCell, defaults: dict[str, A
     return CellResult(cell, tuple(outputs))
 
 
-def _run_inline(kernel: _Kernel, path: Path, prose: Prose) -> dict[str, str]:
+def run_inline(kernel: Kernel, path: Path, prose: Prose) -> dict[str, str]:
+    """The printed value of each inline expression in ``prose``, keyed by its index there."""
     if not prose.expressions:
         return {}
     expressions = {str(i): e.expr for i, e in enumerate(prose.expressions)}
@@ -287,7 +289,14 @@ def _user_traceback(traceback: str) -> str:
     return "\n\n".join(kept).strip("\n")
 
 
-class _Kernel:
+class Kernel:
+    """One live Python kernel in ``cwd``: code is submitted (no wait) or run (outputs and reply).
+
+    With :func:`run_cell` and :func:`run_inline` it is the session API that
+    :func:`execute_document` and ``make preview`` (which keeps a kernel between
+    renders) share; :meth:`shutdown` ends it.
+    """
+
     def __init__(self, cwd: Path, env: dict[str, str], runtime_dir: Path) -> None:
         # IPC sockets in a private directory: no TCP port, nothing left behind.
         self._manager = KernelManager(

@@ -44,10 +44,10 @@ from renderer.ast import build_ast, format_ast
 from renderer.build import input_files
 from renderer.config import DocumentConfig, load_config
 from renderer.errors import GateFailed, RenderError
-from renderer.kernel import (CellResult, ExecutedDocument, _Kernel, _leading_imports, _run_cell, _run_inline,
-                             _setup_code)
+from renderer.kernel import (CellResult, ExecutedDocument, Kernel, leading_imports, run_cell, run_inline,
+                             setup_code)
 from renderer.qmd import CodeCell, Prose, QmdDocument, parse_qmd
-from renderer.render import PreRender, _builtin_engines
+from renderer.render import PreRender, builtin_engines
 from renderer.titleblock import normalise_byline
 from renderer.writers import NOT_METADATA, write_html
 
@@ -114,7 +114,7 @@ class Session:
         self.doc_path = Path(doc_path).resolve()
         self.out_dir = Path(out_dir)
         self.log = log
-        self.kernel: _Kernel | None = None
+        self.kernel: Kernel | None = None
         self.key: str | None = None
         self.checks_key: str | None = None
         self.cells: dict[str, CellResult] = {}
@@ -154,17 +154,17 @@ class Session:
         shutil.rmtree(files, ignore_errors=True)
         files.mkdir(parents=True)
         env = {"REPORT_OUTPUT_DIR": str(files), "REPORT_PUBLISHED_DIR": str(files),
-               "REPORT_RENDERER": _builtin_engines() + ", preview"}
+               "REPORT_RENDERER": builtin_engines() + ", preview"}
         checks_key = self._checks_key() if config.pre_render else None
         # As in make report, the checks run while the kernel starts and imports; no cell runs before they pass.
         checks = PreRender(config, self.doc_path, self.out_dir, capture=True) \
             if config.pre_render and checks_key != self.checks_key else None
         try:
-            kernel = _Kernel(cwd=self.doc_path.parent, env=env, runtime_dir=self._runtime)
+            kernel = Kernel(cwd=self.doc_path.parent, env=env, runtime_dir=self._runtime)
             self.kernel = kernel
-            kernel.submit(_setup_code(config.figure_size()))
+            kernel.submit(setup_code(config.figure_size()))
             if checks is not None:
-                kernel.submit(_leading_imports(doc, config.execute))
+                kernel.submit(leading_imports(doc, config.execute))
                 checks.wait()
                 self.checks_key = checks_key
         finally:
@@ -175,10 +175,10 @@ class Session:
         preceding = 0
         for chunk in doc.chunks:
             if isinstance(chunk, CodeCell):
-                results.append(_run_cell(kernel, doc.path, chunk, config.execute))
+                results.append(run_cell(kernel, doc.path, chunk, config.execute))
                 preceding += 1
             else:
-                values = _run_inline(kernel, doc.path, chunk)
+                values = run_inline(kernel, doc.path, chunk)
                 self.values.update({(expr, preceding): text for expr, text in values.items()})
                 results.append(values)
         self.cells = {json.dumps([c.code, c.options], sort_keys=True, default=str): r
@@ -213,7 +213,7 @@ class Session:
                 else:
                     new.append(expression)
             if new:
-                computed = _run_inline(self.kernel, doc.path, Prose(text="", line=chunk.line, expressions=tuple(new)))
+                computed = run_inline(self.kernel, doc.path, Prose(text="", line=chunk.line, expressions=tuple(new)))
                 self.values.update({(expr, preceding): text for expr, text in computed.items()})
                 values.update(computed)
                 evaluated += len(new)

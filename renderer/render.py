@@ -278,7 +278,7 @@ class PreRender:
         self._thread.join()
 
 
-def _builtin_engines() -> str:
+def builtin_engines() -> str:
     """What renders, for the report's provenance line (cells read it as REPORT_RENDERER).
 
     Pandoc's version from package metadata (asking pandoc costs a tenth of a
@@ -343,7 +343,7 @@ def _render_builtin(doc_path: Path, config: DocumentConfig, formats: tuple[str, 
     with stage("execute") as clock:
         run = execute_document(doc, config.execute, config.figure_size(),
                                {"REPORT_OUTPUT_DIR": str(staging), "REPORT_PUBLISHED_DIR": str(target),
-                                "REPORT_RENDERER": _builtin_engines()},
+                                "REPORT_RENDERER": builtin_engines()},
                                work, gate=clock.excluding(gate_then_announce))
     with stage("assemble"):
         assembled = assemble(doc, run, config.metadata, byline, config.execute, work / "media")
