@@ -43,7 +43,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,9 @@ from analysis.identifiers import looks_identifying
 from analysis.redcap import read_redcap_dictionary
 from analysis.schema import COLUMN_TYPES, DICTIONARY_SCHEMA, key_text, read_config, validate
 from analysis.workbook import read_workbook
+
+#: What the engine calls the patient id column, whatever the file calls it.
+PATIENT_ID = "patient_id"
 
 __all__ = [
     "COLUMN_TYPES",
@@ -174,6 +177,30 @@ class DataDictionary:
     def of_type(self, *types: str) -> tuple[ColumnSpec, ...]:
         """The columns whose type is one of ``types``."""
         return tuple(c for c in self.columns if c.type in types)
+
+    @property
+    def id_column(self) -> str | None:
+        """The patient id: ``patient_id``, or else a first column declared ``unique`` (a REDCap
+        ``record_id``, an SPSS or Stata file's id kept under its own name); None without one."""
+        if PATIENT_ID in self.names:
+            return PATIENT_ID
+        return self.columns[0].name if self.columns and self.columns[0].unique else None
+
+
+def with_patient_id(dictionary: DataDictionary) -> DataDictionary:
+    """The dictionary as :func:`load_cohort` returns the cohort: its id column named ``patient_id``.
+
+    Examples
+    --------
+    >>> d = DataDictionary((ColumnSpec(name="record_id", label="Record ID", type="string", unique=True),))
+    >>> [(c.name, c.label) for c in with_patient_id(d).columns]
+    [('patient_id', 'Record ID')]
+    """
+    source = dictionary.id_column
+    if source in (None, PATIENT_ID):
+        return dictionary
+    columns = tuple(replace(c, name=PATIENT_ID) if c.name == source else c for c in dictionary.columns)
+    return replace(dictionary, columns=columns)
 
 
 def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
@@ -529,7 +556,7 @@ def _check_rows(path: Path, table: pd.DataFrame, dictionary: DataDictionary, she
 
 
 def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None = None,
-                redcap_dictionary: str | Path | None = None) -> pd.DataFrame:
+                redcap_dictionary: str | Path | None = None, id_as_patient_id: bool = True) -> pd.DataFrame:
     """Read the cohort table, one row per patient, typed by the data dictionary.
 
     Parameters
@@ -545,6 +572,10 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     redcap_dictionary : str or Path, optional
         The REDCap project's data dictionary (CSV): ``path`` is then read as
         that project's raw export.
+    id_as_patient_id : bool
+        Name the dictionary's id column (:attr:`DataDictionary.id_column`)
+        ``patient_id`` in the result, as the analysis and the checks know it
+        (:func:`with_patient_id` gives the dictionary to match).
 
     Returns
     -------
@@ -664,5 +695,14 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
             f"{n_bad} value(s) cannot be read as the data dictionary's type:\n  {listed}{more}",
             tuple(problems),
         )
+    # The engine knows the patient id by one name, whatever the file calls it.
+    source_id = dictionary.id_column
+    if id_as_patient_id and source_id not in (None, PATIENT_ID):
+        if PATIENT_ID in cohort:
+            raise CohortLoadError(path, f"column '{PATIENT_ID}' is not in the data dictionary, whose patient id "
+                                        f"is '{source_id}': rename or drop it")
+        cohort = {PATIENT_ID if name == source_id else name: values for name, values in cohort.items()}
     # The deep copy consolidates columns of one dtype into blocks, which every later filter of the frame reuses.
-    return pd.DataFrame(cohort).copy(deep=True)
+    frame = pd.DataFrame(cohort).copy(deep=True)
+    frame.attrs["id_column"] = source_id
+    return frame

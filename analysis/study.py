@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import formatting
-from analysis.cohort import load_cohort, load_dictionary
+from analysis.cohort import load_cohort, load_dictionary, with_patient_id
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
 from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
 from analysis.cox import CoxModel, ProportionalHazardsTest, counting_process, fit_cox, proportional_hazards_test
@@ -263,6 +263,8 @@ class Study:
         redcap = self.settings.redcap_dictionary
         self.cohort = load_cohort(self.data_path, self.dictionary, sheet=self.settings.sheet,
                                   redcap_dictionary=self.root / redcap if redcap is not None else None)
+        # From here on the id column is `patient_id`, in the cohort and in the dictionary alike.
+        self.dictionary = with_patient_id(self.dictionary)
 
     # -- provenance --------------------------------------------------------
 

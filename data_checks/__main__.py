@@ -13,7 +13,8 @@ import warnings
 from pathlib import Path
 
 import data_checks  # noqa: F401 (switches GX analytics off before GX is imported)
-from analysis.cohort import CohortLoadError, DictionaryError, UnknownColumnWarning, load_cohort, load_dictionary
+from analysis.cohort import (CohortLoadError, DictionaryError, UnknownColumnWarning, load_cohort, load_dictionary,
+                             with_patient_id)
 from analysis.config import StudySettingsError, check_against_dictionary, load_study
 from data_checks.console import failure_summary, summary_line, warning_block
 from data_checks.stamp import inputs_digest, record_pass
@@ -53,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
 
-    report = validate_cohort(cohort, dictionary, settings, docs_dir=None if args.no_docs else args.docs_dir,
-                             source=data.name)
+    report = validate_cohort(cohort, with_patient_id(dictionary), settings, docs_dir=None if args.no_docs else args.docs_dir,
+                             source=data.name).naming_id(cohort.attrs.get("id_column"))
     if report.passed:
         print(summary_line(report, data), flush=True)
         for finding in report.warnings:

@@ -31,7 +31,7 @@ from great_expectations.expectations.row_conditions import Column, Condition
 from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.expectations.registry import get_expectation_impl
 
-from analysis.cohort import ColumnSpec, DataDictionary
+from analysis.cohort import PATIENT_ID, ColumnSpec, DataDictionary
 from analysis.config import StudySettings
 from analysis.identifiers import (
     FREE_TEXT_MIN_WORDS,
@@ -48,7 +48,6 @@ from data_checks.custom_expectations import (
 )
 
 SUITE_NAME = "cohort_rules"
-PATIENT_ID = "patient_id"
 
 STRUCTURE = "Structure"
 RANGES = "Ranges and allowed values"

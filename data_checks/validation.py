@@ -11,7 +11,7 @@ import html
 import math
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,23 @@ class CheckReport:
     def failed(self, rule: str) -> Finding | None:
         """The finding of ``rule`` (its ``meta["rule"]`` name), None if it passed."""
         return next((f for f in self.findings if f.rule == rule), None)
+
+    def naming_id(self, id_column: str | None) -> CheckReport:
+        """The findings with the patient id column called as the file calls it (a REDCap ``record_id``).
+
+        Examples
+        --------
+        >>> f = Finding("unique", "Structure", "Ids are unique", "error", ("patient_id",), ("R-1",), 2, (),
+        ...             "'patient_id': R-1 twice")
+        >>> [(g.columns, g.note) for g in CheckReport(1, 2, (f,), None).naming_id("record_id").findings]
+        [(('record_id',), "'record_id': R-1 twice")]
+        """
+        if id_column in (None, PATIENT_ID):
+            return self
+        findings = tuple(replace(
+            f, columns=tuple(id_column if c == PATIENT_ID else c for c in f.columns),
+            note=f.note.replace(f"'{PATIENT_ID}'", f"'{id_column}'") if f.note else f.note) for f in self.findings)
+        return replace(self, findings=findings)
 
 
 def _context(docs_dir: Path | None) -> gx.data_context.EphemeralDataContext:

@@ -192,7 +192,7 @@ def write_labelled_study_data(folder: Path, source: Path, redcap_dictionary: Pat
     path = folder / DICTIONARY_FILE
     path.write_text(yaml.safe_dump(draft, sort_keys=False, allow_unicode=True), encoding="utf-8")
     typed = load_cohort(folder / data_file, load_dictionary(path),
-                        redcap_dictionary=folder / redcap_file if redcap_file else None)
+                        redcap_dictionary=folder / redcap_file if redcap_file else None, id_as_patient_id=False)
     inference = Inference(table, _columns(draft, typed, id_column, labelled), left_out, id_column, notes=notes,
                           data_file=data_file, redcap_dictionary_file=redcap_file, labelled=labelled)
     propose_endpoints(inference, typed)

@@ -170,16 +170,20 @@ from analysis import formatting as fmt
 from analysis.exports import export_abstract_text, export_figure, export_table
 from analysis.figures import km_figure
 from analysis.provenance import methods_sentence, provenance
+from analysis.record import write_record
 from analysis.study import Study
 from analysis.tables import outcomes, patient_characteristics
 
 study = Study("study.yml")
 s = study.settings
 t1 = patient_characteristics(study)
+t2 = outcomes(study)
 {endpoint_setup}
 ```
 
-Text in [brackets] is yours to write; `{{python}} ...` expressions are the numbers, computed from the data at every render.
+<!-- Text in [brackets] is yours to write. The inline Python expressions are the
+numbers, computed from the data at every render: keep them where your sentences
+need them, and never type a number yourself. -->
 
 ::: {{#abstract-body}}
 
@@ -212,16 +216,21 @@ print(t1.to_markdown())
 ```
 '''
 
-_SURVIVAL = '''
+_OUTCOMES = '''
 ## Outcomes
 
 ```{{python}}
 #| label: tbl-outcomes
-#| tbl-cap: Outcomes. Survival estimates are Kaplan-Meier with {conf}% confidence intervals.
+#| tbl-cap: Outcomes, with {conf}% confidence intervals (survival by Kaplan-Meier, cumulative incidence by Aalen-Johansen with competing events).
 #| output: asis
 export_table(t2, "table2_outcomes")
 print(t2.to_markdown())
+if not t2.rows:
+    print("\\n[Table 2 is empty until study.yml declares `outcomes:` (README: Using your own cohort).]")
 ```
+'''
+
+_SURVIVAL = '''
 
 {label} is shown in @fig-survival.
 
@@ -240,6 +249,12 @@ _PROVENANCE = '''
 #| output: asis
 print(provenance(study).to_markdown())
 ```
+
+```{python}
+#| label: record
+#| output: false
+write_record("report.qmd", globals())
+```
 '''
 
 
@@ -255,7 +270,7 @@ def report_qmd(inference: Inference) -> str:
     if inference.endpoints:
         guess = inference.endpoints[0]
         label = guess.declaration["label"]
-        setup = f't2 = outcomes(study)\nendpoint = study.endpoints["{guess.name}"]'
+        setup = f'endpoint = study.endpoints["{guess.name}"]'
         methods = (f"{label} was estimated with the Kaplan-Meier method ([define the origin and the event: "
                    f"{guess.reason}]).")
         results = ("Median follow-up (`{python} endpoint.endpoint.unit`) was "
@@ -267,12 +282,13 @@ def report_qmd(inference: Inference) -> str:
         days = {"years": 365.25, "months": 30.4375, "days": 1}[_landmark_unit(inference.landmark)]
         years = float(inference.landmark.split()[0]) * days / 365.25
         text = _SETUP.format(endpoint_setup=setup, methods=methods, results=results)
-        text += _SURVIVAL.format(conf=95, label=label, label_lower=label.lower(),
-                                 tick_months=12 if years >= 1 else 3)
+        text += _OUTCOMES.format(conf=95) + _SURVIVAL.format(label=label, label_lower=label.lower(),
+                                                            tick_months=12 if years >= 1 else 3)
     else:
         text = _SETUP.format(endpoint_setup="", methods="",
                              results=_table_one_example(inference).strip() + " [No endpoint was recognised from the column names: declare one in study.yml "
                                      "(see README.md), then quote it here.]")
+        text += _OUTCOMES.format(conf=95)
     return text + _PROVENANCE
 
 

@@ -155,7 +155,9 @@ def test_redcap_export_reads_to_the_csv_table(from_csv):
 
 def test_redcap_checkbox_expands_to_one_yes_no_column_per_choice():
     cohort = load_cohort(REDCAP / "registry_export.csv", REGISTRY, redcap_dictionary=REGISTRY_REDCAP)
-    therapies = cohort.set_index("record_id")[["prior_therapy___1", "prior_therapy___2", "prior_therapy___3"]]
+    # The record id is the patient id; the engine knows it as patient_id and remembers its name.
+    assert "record_id" not in cohort and cohort.attrs["id_column"] == "record_id"
+    therapies = cohort.set_index("patient_id")[["prior_therapy___1", "prior_therapy___2", "prior_therapy___3"]]
     assert therapies.dtypes.map(str).tolist() == ["boolean"] * 3
     assert therapies.loc["REG-001"].tolist() == [True, False, True]
     assert therapies.loc["REG-002"].tolist() == [False, False, False]
@@ -164,7 +166,7 @@ def test_redcap_checkbox_expands_to_one_yes_no_column_per_choice():
 
 def test_redcap_field_types_map_to_the_dictionary_types():
     cohort = load_cohort(REDCAP / "registry_export.csv", REGISTRY, redcap_dictionary=REGISTRY_REDCAP)
-    patient = cohort.set_index("record_id").loc["REG-001"]
+    patient = cohort.set_index("patient_id").loc["REG-001"]
     assert patient["sex"] == "female" and patient["stage"] == "II"
     assert patient["smoker"] == False and patient["consent"] == True  # noqa: E712
     assert patient["age"] == 54 and patient["weight_kg"] == 71.5

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 import yaml
 
 from analysis import formatting as fmt
@@ -53,8 +54,13 @@ def render(folder, tmp_path):
         cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("report.html", "report.pdf", "report.docx", "abstract.txt"):
+    for name in ("report.html", "report.pdf", "report.docx", "abstract.txt", "numbers.json"):
         assert (out / name).stat().st_size > 0, name
+    # The draft's note to its author stays in the source; no `...` prints as "Ellipsis".
+    page = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
+    for script in page.find_all(["script", "style"]):
+        script.decompose()
+    assert "Ellipsis" not in page.get_text() and "yours to write" not in page.get_text()
     return (out / "abstract.txt").read_text(encoding="utf-8")
 
 
@@ -347,3 +353,13 @@ def test_a_redcap_export_drafts_from_its_data_dictionary_leaves_identifiers_out_
     assert drafted["record_id"]["unique"] is True
     abstract = render(folder, tmp_path)
     assert fmt.sentence_start(len(export)) in abstract
+    # The REDCap record id is the patient id: the checks name a repeated one.
+    data = folder / "data" / "redcap_export.csv"
+    rows = data.read_text(encoding="utf-8").splitlines()
+    repeated = rows[1].split(",")[0]
+    data.write_text("\n".join([rows[0], rows[1], repeated + rows[2][rows[2].index(","):], *rows[3:]]) + "\n",
+                    encoding="utf-8")
+    checks = subprocess.run([sys.executable, "-m", "data_checks", "--study", str(folder / "study.yml"), "--no-docs"],
+                            cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600)
+    assert checks.returncode != 0 and "Traceback" not in checks.stderr, checks.stderr
+    assert "unique" in checks.stderr and repeated in checks.stderr, checks.stderr
