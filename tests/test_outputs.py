@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.colors import to_rgb
 
+from analysis.figures import CURVE_STYLES, HATCH_ALPHA
 from tests.browser import Chromium, find_chromium
-from tests.pdf_marks import page_marks
+from tests.pdf_marks import PageMarks, page_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTHS = (1280, 390)
@@ -143,6 +145,30 @@ def check_pdf(out: Path) -> None:
     marks = [page_marks(page) for page in reader.pages]
     sizes = [size for page in marks for size in page.text_sizes]
     assert sizes and min(sizes) >= 7, sorted(sizes)[:5]
+    check_pdf_hatching(marks)
+
+
+def check_pdf_hatching(marks: list[PageMarks]) -> None:
+    """The second curve's confidence band is hatched in the PDF as in the PNG: rising lines in its colour.
+
+    Figures 2 and 3 compare two groups: two hatched bands, each a block of lines overlapping
+    one another from top to bottom (a legend key's few lines make a block of their own).
+    """
+    colour = tuple(to_rgb(CURVE_STYLES[1][0]))
+    bands = []
+    for page in marks:
+        spans = sorted(sorted((stroke.start[1], stroke.end[1])) for stroke in page.strokes
+                       if abs(stroke.angle - 45) < 0.5 and stroke.length > 2
+                       and stroke.alpha == pytest.approx(HATCH_ALPHA) and stroke.rgb == pytest.approx(colour, abs=0.005))
+        blocks: list[list[float]] = []  # [bottom, top, lines]
+        for bottom, top in spans:
+            if blocks and bottom <= blocks[-1][1]:
+                blocks[-1][1] = max(blocks[-1][1], top)
+                blocks[-1][2] += 1
+            else:
+                blocks.append([bottom, top, 1])
+        bands += [lines for _, _, lines in blocks if lines >= 40]
+    assert len(bands) == 2, bands
 
 
 def test_docx_properties_page_and_styles(output):
