@@ -25,12 +25,14 @@ import matplotlib
 import matplotlib.font_manager
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.legend_handler import HandlerTuple
+from matplotlib.legend_handler import HandlerPatch, HandlerTuple
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path as GeometryPath
 from matplotlib.ticker import PercentFormatter
-from matplotlib.transforms import Bbox, blended_transform_factory
+from matplotlib.transforms import Affine2D, Bbox, Transform, blended_transform_factory
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,9 +51,17 @@ CURVE_STYLES: tuple[tuple[str, str | tuple], ...] = (
     ("#009E73", (0, (6, 2, 1.5, 2))),
     ("#CC79A7", (0, (1.5, 1.5))),
 )
-# Confidence bands: the first plain, the others hatched, so overlapping bands
-# stay apart in greyscale too.
-BAND_HATCHES = (None, "////", "\\\\\\\\", "....")
+# Confidence bands: the first plain, the others hatched in the curve's colour
+# (rising lines, falling lines, dots), so overlapping bands stay apart in
+# greyscale too. The hatching is drawn as lines or dots clipped to the band, not
+# as a matplotlib hatch: matplotlib's SVG paints a hatch's pattern over a tile
+# of the band's own colour, all at the band's fill opacity, so the SVG and the
+# PDF made from it showed a plain tint where the PNG showed hatching.
+BAND_HATCHES = (None, "/", "\\", ".")
+HATCH_SPACING_PT = 6  # between lines along a row, as matplotlib's "////"; dots at half that
+HATCH_LINEWIDTH_PT = 1.0
+HATCH_DOT_PT = 1.0
+HATCH_ALPHA = 0.45
 LANDMARK_STYLE = {"color": "0.45", "linestyle": (0, (1, 2)), "linewidth": 0.9}
 BAND_ALPHA = 0.16
 FONT_PT = 9
@@ -471,8 +481,7 @@ def _draw_curve(
     if cut_at_end:
         y, low, high = np.append(y, y[-1]), np.append(low, low[-1]), np.append(high, high[-1])
 
-    band = _band_style(colour, hatch)
-    ax.fill_between(x, low, high, step="post", zorder=2, **band)
+    band_key = _fill_band(ax, x, low, high, colour, hatch)
     line = ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)[0]
     line.set_solid_capstyle("butt")
     # "+" marks: the vertical stroke shows on a dashed line's gaps as on its dashes.
@@ -489,15 +498,98 @@ def _draw_curve(
         zorder=4,
         clip_on=False,
     )
-    return Patch(**band), Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)
+    return band_key, Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)
 
 
-def _band_style(colour: str, hatch: str | None) -> dict:
-    """A confidence band: a light fill, and a hatch in the curve's colour for all but the first curve."""
-    if hatch is None:
-        return {"facecolor": matplotlib.colors.to_rgba(colour, BAND_ALPHA), "linewidth": 0}
-    return {"facecolor": matplotlib.colors.to_rgba(colour, BAND_ALPHA * 0.6), "hatch": hatch,
-            "edgecolor": matplotlib.colors.to_rgba(colour, 0.45), "linewidth": 0}
+class _BandKey(Patch):
+    """A confidence band's legend key: its tint, hatched as the band is (see :class:`_HandlerBand`)."""
+
+    def __init__(self, colour: str, hatch: str | None):
+        alpha = BAND_ALPHA if hatch is None else BAND_ALPHA * 0.6
+        super().__init__(facecolor=matplotlib.colors.to_rgba(colour, alpha), linewidth=0)
+        self.colour = colour
+        self.band_hatch = hatch
+
+
+class _HandlerBand(HandlerPatch):
+    """Draws a :class:`_BandKey` as a tinted box with the band's hatching clipped to it."""
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):
+        box = Rectangle((-xdescent, -ydescent), width, height)
+        self.update_prop(box, orig_handle, legend)
+        box.set_transform(trans)  # a legend's handle box is measured in points
+        if orig_handle.band_hatch is None:
+            return [box]
+        hatching = _Hatching(orig_handle.band_hatch, orig_handle.colour, trans)
+        hatching.set_clip_path(box)
+        return [box, hatching]
+
+
+_LEGEND_HANDLERS = {tuple: HandlerTuple(ndivide=None, pad=0), _BandKey: _HandlerBand()}
+
+
+def _fill_band(ax: Axes, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str,
+               hatch: str | None) -> _BandKey:
+    """A confidence band: a light fill, hatched in the curve's colour for all but the first curve.
+
+    Returns the band's legend key.
+    """
+    key = _BandKey(colour, hatch)
+    band = ax.fill_between(x, low, high, step="post", zorder=2, facecolor=key.get_facecolor(), linewidth=0)
+    if hatch is not None:
+        # In points from the figure's corner, so the lines run at 45 degrees whatever the axes' scales.
+        points = Affine2D().scale(1 / 72) + ax.get_figure().dpi_scale_trans
+        hatching = _Hatching(hatch, colour, points)
+        hatching.set_clip_path(GeometryPath.make_compound_path(*band.get_paths()), band.get_transform())
+        hatching.set_zorder(2)
+        ax.add_collection(hatching, autolim=False)
+    return key
+
+
+class _Hatching(LineCollection):
+    """Rising lines ("/"), falling lines ("\\") or dots (".") over what the clip path covers.
+
+    The lines are laid out when drawn, over the clip path's extent at that time,
+    so they cover a band wherever the layout has put it, and no more. ``transform``
+    maps points (1/72 inch) to the display.
+    """
+
+    def __init__(self, hatch: str, colour: str, transform: Transform):
+        if hatch not in ("/", "\\", "."):
+            raise ValueError(f"unknown band hatch {hatch!r}: use '/', '\\\\' or '.'")
+        self.hatch_kind = hatch
+        style = {"linewidths": HATCH_LINEWIDTH_PT}
+        if hatch == ".":
+            # Rows of dots as dashed lines (a dot a dash), every other row shifted by half a step
+            # as in matplotlib's dot hatch: a few dozen lines where single dots would be thousands.
+            dashes = (HATCH_DOT_PT, HATCH_SPACING_PT / 2 - HATCH_DOT_PT)
+            style = {"linewidths": HATCH_DOT_PT, "linestyles": [(0, dashes), (HATCH_SPACING_PT / 4, dashes)]}
+        super().__init__([], transform=transform, colors=[matplotlib.colors.to_rgba(colour, HATCH_ALPHA)],
+                         capstyle="butt", **style)
+
+    def draw(self, renderer) -> None:
+        # A Rectangle given as clip path (a legend key) becomes a clip box.
+        clip = self.get_clip_path()
+        extent = clip.get_fully_transformed_path().get_extents() if clip is not None else self.get_clip_box()
+        self.set_segments(_hatch_segments(self.hatch_kind, self.get_transform().inverted().transform_bbox(extent)))
+        super().draw(renderer)
+
+
+def _hatch_segments(hatch: str, region: Bbox) -> list[list[tuple[float, float]]]:
+    """The lines of a hatch over ``region`` (points), on a grid fixed to the origin."""
+    x0, y0, x1, y1 = region.extents
+    if hatch == ".":
+        step = HATCH_SPACING_PT / 2
+        # From an even row, so the rows' alternating dash offsets stay on the grid.
+        rows = np.arange(2 * np.floor(y0 / (2 * step)), np.ceil(y1 / step) + 1) * step
+        return [[(x0 - x0 % step, y), (x1, y)] for y in rows]
+    spacing = HATCH_SPACING_PT
+    if hatch == "/":  # y = x - c
+        offsets = np.arange(np.floor((x0 - y1) / spacing), np.ceil((x1 - y0) / spacing) + 1) * spacing
+        return [[(x0, x0 - c), (x1, x1 - c)] for c in offsets]
+    # "\\": y = c - x
+    offsets = np.arange(np.floor((x0 + y0) / spacing), np.ceil((x1 + y1) / spacing) + 1) * spacing
+    return [[(x0, c - x0), (x1, c - x1)] for c in offsets]
 
 
 def _style_axes(ax: Axes, ticks: np.ndarray, *, xlabel: str, ylabel: str) -> None:
@@ -558,7 +650,7 @@ def _place_legend(
     """Put the legend inside the plot where it covers no curve, band or mark; else above the plot."""
     handles, labels = zip(*entries, strict=True)
     options = {
-        "handler_map": {tuple: HandlerTuple(ndivide=None, pad=0)},
+        "handler_map": _LEGEND_HANDLERS,
         "fontsize": TABLE_FONT_PT,
         "frameon": False,
         "handlelength": 2.6,
@@ -593,7 +685,8 @@ def _covers_data(ax: Axes, box: Bbox) -> bool:
                 return True
         elif path.intersects_bbox(box, filled=False):
             return True
-    for band in ax.collections:
+    # The bands, not their hatching, which covers the figure and is clipped to them.
+    for band in (collection for collection in ax.collections if isinstance(collection, PolyCollection)):
         for path in band.get_paths():
             if band.get_transform().transform_path(path).intersects_bbox(box, filled=True):
                 return True
@@ -650,10 +743,9 @@ def _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylab
         x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float) / days_per_month])
         y, low, high = (np.concatenate([[0.0], table[c].fillna(table["incidence"]).to_numpy(dtype=float)])
                         for c in ("incidence", "lower", "upper"))
-        band = _band_style(colour, hatch)
-        ax.fill_between(x, low, high, step="post", zorder=2, **band)
+        band_key = _fill_band(ax, x, low, high, colour, hatch)
         ax.plot(*_step_path(x, y), color=colour, linestyle=linestyle, linewidth=1.6, zorder=3)
-        handles.append((Patch(**band), Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)))
+        handles.append((band_key, Line2D([], [], color=colour, linestyle=linestyle, linewidth=1.6)))
     if landmark_days is not None:
         ax.axvline(landmark_days / days_per_month, zorder=1, **LANDMARK_STYLE)
     _style_axes(ax, ticks, xlabel=xlabel, ylabel=ylabel)
@@ -664,7 +756,7 @@ def _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylab
     if entries:
         labels = [text for _, text in entries]
         ax.legend([h for h, _ in entries], labels, loc="upper left", fontsize=TABLE_FONT_PT, frameon=False,
-                  handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, handlelength=2.6)
+                  handler_map=_LEGEND_HANDLERS, handlelength=2.6)
     return fig
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_hex
 from PIL import Image
 
@@ -283,10 +286,37 @@ def test_bad_input_is_named(call, message):
 def test_curves_stay_apart_in_greyscale_bands_hatched_and_censor_marks_plus():
     fig = km_figure(two_groups())
     (ax,) = [ax for ax in fig.axes if ax.get_label() == "survival"]
-    bands = ax.collections
-    assert len(bands) == 2 and not bands[0].get_hatch() and bands[1].get_hatch()
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    (hatching,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(bands) == 2
+    # The second band's hatching: lines at 45 degrees on the page, in its curve's colour, clipped to it.
+    assert to_hex(hatching.get_edgecolor()[0]) == CURVE_STYLES[1][0].lower()
+    to_page = hatching.get_transform()
+    for segment in hatching.get_segments()[:5]:
+        (x0, y0), (x1, y1) = to_page.transform(segment)
+        assert x1 - x0 == pytest.approx(y1 - y0)
+    clip = hatching.get_clip_path().get_fully_transformed_path()
+    band = bands[1].get_transform().transform_path(bands[1].get_paths()[0])
+    assert np.allclose(clip.vertices, band.vertices)
     marks = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
     assert marks and {line.get_marker() for line in marks} == {"+"}
+
+
+def test_the_svg_draws_the_hatching_as_lines_not_a_pattern(tmp_path):
+    # matplotlib's SVG pattern for a hatch paints the lines over a tile of the band's own
+    # colour at the band's opacity: a browser, and Typst making the PDF, showed a plain tint.
+    four = [KaplanMeier().fit(TEN_PATIENTS["days"] + 20 * i, TEN_PATIENTS["died"], label=f"Group {i}")
+            for i in range(4)]
+    text = save_figure(km_figure(four), "four", tmp_path).svg.read_text()
+    assert "<pattern" not in text and "url(#h" not in text
+    lines = re.findall(r'<path d="M (-?[\d.]+) (-?[\d.]+)\s+L (-?[\d.]+) (-?[\d.]+)\s+" clip-path="url\(#\w+\)"'
+                       r' style="fill: none; [^"]*stroke: (#\w+); stroke-opacity: 0.45', text)
+    for colour, slope in zip((c.lower() for c, _ in CURVE_STYLES[1:]), (-1, 1, 0), strict=True):
+        drawn = [line for line in lines if line[4] == colour]
+        assert len(drawn) > 20, colour
+        # Rising, falling, then dotted rows (SVG's y runs down).
+        slopes = {round((float(y1) - float(y0)) / (float(x1) - float(x0)), 6) for x0, y0, x1, y1, _ in drawn}
+        assert slopes == {slope}, (colour, slopes)
 
 
 def test_time_axis_ends_at_the_tick_the_follow_up_reaches():

@@ -7,15 +7,17 @@ them on Quarto's outputs too.
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.colors import to_rgb
 
+from analysis.figures import CURVE_STYLES, HATCH_ALPHA
 from tests.browser import Chromium, find_chromium
+from tests.pdf_marks import PageMarks, page_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTHS = (1280, 390)
@@ -150,9 +152,12 @@ PDF_PAGES = 5
 
 
 def check_pdf(out: Path) -> None:
-    """The PDF names its authors, fits on five pages and no text in it is smaller than 7 pt.
+    """The PDF names its authors, fits on five pages and no text in it prints smaller than 7 pt.
 
-    Four pages: the abstract, the tables, and the three Kaplan-Meier figures two to a page.
+    Five pages: the abstract, the tables, and the four figures two to a page. A text's size is
+    the one on the page: its font size through the text matrix, the figure's own transforms and
+    its placement (Typst 0.13 places an SVG as a form XObject, Typst 0.15 inline), so a
+    risk table set in 8 pt in a figure shown at 93% prints at 7.5 pt.
     """
     from pypdf import PdfReader
 
@@ -160,17 +165,33 @@ def check_pdf(out: Path) -> None:
     assert "Dmitrii Evstratov" in reader.metadata.get("/Author", "")
     assert "inotuzumab ozogamicin" in reader.metadata.get("/Keywords", "")
     assert len(reader.pages) == PDF_PAGES
-    sizes = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            # The size on the page: the font size scaled by the text and current matrices
-            # (the length of their y axis, so rotated text, a figure's axis label, counts too).
-            sizes.append(size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]))
-
-    for page in reader.pages:
-        page.extract_text(visitor_text=visit)
+    marks = [page_marks(page) for page in reader.pages]
+    sizes = [size for page in marks for size in page.text_sizes]
     assert sizes and min(sizes) >= 7, sorted(sizes)[:5]
+    check_pdf_hatching(marks)
+
+
+def check_pdf_hatching(marks: list[PageMarks]) -> None:
+    """The second curve's confidence band is hatched in the PDF as in the PNG: rising lines in its colour.
+
+    Figures 2 and 3 compare two groups: two hatched bands, each a block of lines overlapping
+    one another from top to bottom (a legend key's few lines make a block of their own).
+    """
+    colour = tuple(to_rgb(CURVE_STYLES[1][0]))
+    bands = []
+    for page in marks:
+        spans = sorted(sorted((stroke.start[1], stroke.end[1])) for stroke in page.strokes
+                       if abs(stroke.angle - 45) < 0.5 and stroke.length > 2
+                       and stroke.alpha == pytest.approx(HATCH_ALPHA) and stroke.rgb == pytest.approx(colour, abs=0.005))
+        blocks: list[list[float]] = []  # [bottom, top, lines]
+        for bottom, top in spans:
+            if blocks and bottom <= blocks[-1][1]:
+                blocks[-1][1] = max(blocks[-1][1], top)
+                blocks[-1][2] += 1
+            else:
+                blocks.append([bottom, top, 1])
+        bands += [lines for _, _, lines in blocks if lines >= 40]
+    assert len(bands) == 2, bands
 
 
 def test_docx_properties_page_and_styles(output):
