@@ -307,8 +307,10 @@ format:
       - {_flow(engine_path(folder, "templates/typst-template.typ"))}
       - {_flow(engine_path(folder, "templates/typst-show.typ"))}
   docx:
+    reference-doc: {_flow(engine_path(folder, "templates/reference.docx"))}
     filters:
       - {_flow(engine_path(folder, "templates/docx-title-block.lua"))}
+      - {_flow(engine_path(folder, "templates/docx-tables.lua"))}
 """
 
 
