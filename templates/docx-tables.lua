@@ -51,10 +51,10 @@ local function whole_ranges(inlines)
     if inline.t == "Str" then
       local continued = open and not inline.text:find("[%d%),;]")
       open = add_word(inline.text, out) or continued
-      -- " to " between two numbers: both spaces are the range's.
+      -- " to " between two numbers (or a number and "not reached"): both spaces are the range's.
       local before, after = inlines[i - 2], inlines[i + 2]
       if inline.text == "to" and out[#out - 1] and out[#out - 1].t == "Space" and before and after
-          and before.t == "Str" and after.t == "Str" and before.text:find("%d%%?$") and after.text:find("^%d") then
+          and before.t == "Str" and after.t == "Str" and before.text:find("%d%%?$") and (after.text:find("^%d") or after.text == "not") then
         out[#out - 1] = pandoc.Str(NO_BREAK_SPACE)
         open = true
       end
@@ -72,7 +72,7 @@ end
 local function measure(tbl)
   local longest, word = {}, {}
   local function words(column, text)
-    for piece in text:gmatch("%S+") do
+    for piece in text:gsub(NO_BREAK_SPACE, "_"):gmatch("%S+") do
       word[column] = math.max(word[column] or 0, utf8.len(piece) or 0)
     end
   end
@@ -82,10 +82,11 @@ local function measure(tbl)
         local column = 1
         for _, cell in ipairs(row.cells) do
           if column > 1 then
-            local text = pandoc.utils.stringify(cell.contents)
+            cell.contents = cell.contents:walk({ Inlines = whole_ranges })
+            -- Measured with its ranges whole: a range is one word.
+            local text = pandoc.utils.stringify(cell.contents:walk({ RawInline = function() return pandoc.Str("-") end }))
             longest[column] = math.max(longest[column] or 0, utf8.len(text) or 0)
             words(column, text)
-            cell.contents = cell.contents:walk({ Inlines = whole_ranges })
           end
           column = column + cell.col_span
         end
@@ -111,12 +112,16 @@ function Table(tbl)
   local room, text = (1 - FIRST_COLUMN_AT_LEAST) * LINE - PADDING * (columns - 1), 0
   for column = 2, columns do text = text + (longest[column] or 0) end
   local scale = text > 0 and math.min(1, room / text) or 1
-  local first = 1
+  local widths, total = {}, 0
   for column = 2, columns do
-    local width = (math.max((longest[column] or 0) * scale, word[column] or 0) + PADDING) / LINE
-    tbl.colspecs[column] = { tbl.colspecs[column][1], width }
-    first = first - width
+    widths[column] = (math.max((longest[column] or 0) * scale, word[column] or 0) + PADDING) / LINE
+    total = total + widths[column]
   end
-  tbl.colspecs[1] = { tbl.colspecs[1][1], math.max(first, FIRST_COLUMN_AT_LEAST / 2) }
+  -- Words too long for the page: the table still fits it, a word breaking where it must.
+  local fit = math.min(1, (1 - FIRST_COLUMN_AT_LEAST / 2) / total)
+  for column = 2, columns do
+    tbl.colspecs[column] = { tbl.colspecs[column][1], widths[column] * fit }
+  end
+  tbl.colspecs[1] = { tbl.colspecs[1][1], 1 - total * fit }
   return tbl
 end
