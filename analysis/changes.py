@@ -280,8 +280,20 @@ def read_snapshot(study_dir: Path, name: str) -> dict:
 
 
 def _boundary(text: str) -> re.Pattern:
-    """``text`` where it stands as a whole figure: not inside a longer number or word."""
-    return re.compile(r"(?<![\w.])" + re.escape(text) + r"(?![\w%]|\.\d)")
+    """``text`` where it stands as a whole figure: not inside a longer number or word.
+
+    A DOCX table keeps a range whole with no-break spaces and word joiners
+    around an en dash (templates/docx-tables.lua): those match too.
+
+    Examples
+    --------
+    >>> bool(_boundary("5.9 to 7.1").search("(95% CI: 5.9\u00a0to\u00a07.1)"))
+    True
+    >>> bool(_boundary("5.9–7.1").search("5.9\u2060–\u20607.1")), bool(_boundary("5.9").search("15.9"))
+    (True, False)
+    """
+    body = "".join("[ \u00a0]" if c == " " else "\u2060?–\u2060?" if c == "–" else re.escape(c) for c in text)
+    return re.compile(r"(?<![\w.])" + body + r"(?![\w%]|\.\d)")
 
 
 def _highlight_runs(paragraph, spans: list[tuple[int, int]]) -> None:
@@ -296,6 +308,10 @@ def _highlight_runs(paragraph, spans: list[tuple[int, int]]) -> None:
         position = end
         cuts = sorted({start, end, *(edge for a, b in spans for edge in (a, b) if start < edge < end)})
         if not any(a < end and b > start for a, b in spans):
+            continue
+        if any(a <= start and end <= b for a, b in spans):
+            # Whole inside: highlighted as it is, so a run that is Word's no-break hyphen stays one.
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
             continue
         for left, right in zip(cuts, cuts[1:]):
             piece = copy.deepcopy(run._r)

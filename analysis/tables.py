@@ -80,7 +80,8 @@ class SummaryTable:
     def to_markdown(self) -> str:
         """A pipe table; indented rows get a non-breaking indent so every format shows the nesting."""
         # Pandoc sizes wrapped pipe-table columns by the separator's dashes: a lone
-        # value column gets 38%, so an estimate with its CI fits one line in Word.
+        # value column gets 38%, so an estimate with its CI fits one line in the PDF
+        # (in the DOCX, templates/docx-tables.lua sizes the columns to their cells).
         label_dashes, value_dashes = (28, 17) if not self.group_headers else (24, 14)
         lines = ["| Characteristic | " + " | ".join(_escape(h) for h in self.headers) + " |",
                  "|:" + "-" * label_dashes + "|" + "|".join("-" * value_dashes + ":" for _ in self.headers) + "|"]

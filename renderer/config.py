@@ -31,12 +31,13 @@ FORMAT_OPTIONS = {
 _PATH_OPTIONS = {"css", "template-partials", "reference-doc", "filters", "font-paths", "include-after-body"}
 # Path options that name folders rather than files.
 _FOLDER_OPTIONS = {"font-paths"}
-# The partials each format honours. HTML's title-block.html and DOCX's
-# docx-title-block.lua filter serve Quarto: the built-in renderer prints the
-# same fields (header line, title, authors, affiliations, DOI) itself. Any
-# other filter or partial is an error, never silently skipped.
+# The partials and filters each format honours. HTML's title-block.html and
+# DOCX's docx-title-block.lua filter serve Quarto: the built-in renderer prints
+# the same fields (header line, title, authors, affiliations, DOI) itself.
+# docx-tables.lua it runs with pandoc, as Quarto does. Any other filter or
+# partial is an error, never silently skipped.
 _PARTIALS = {"typst": ("typst-template.typ", "typst-show.typ"), "html": ("title-block.html",)}
-_FILTERS = {"docx": ("docx-title-block.lua",)}
+_FILTERS = {"docx": ("docx-title-block.lua", "docx-tables.lua")}
 _EXECUTE_OPTIONS = {"echo", "eval", "include", "output", "warning", "error", "freeze", "cache"}
 # Quarto keys that change output in ways the built-in renderer does not reproduce.
 _UNSUPPORTED_KEYS = {

@@ -19,6 +19,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NOT_METADATA = {"embed-resources", "self-contained", "toc-depth", "number-sections", "css",
                 "keep-typ", "template-partials", "reference-doc", "filters", "font-paths",
                 "include-after-body"}
+#: Quarto's Lua filters whose work the built-in renderer does itself (the title block); the others pandoc runs.
+FILTERS_DONE_HERE = {"docx-title-block.lua"}
 
 
 def write_html(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir: Path) -> None:
@@ -69,6 +71,9 @@ def write_docx(ast: dict[str, Any], out: Path, options: dict[str, Any], doc_dir:
     args = ["-f", "json", "-t", "docx", "--resource-path", str(doc_dir), "-o", str(out)]
     if options.get("reference-doc"):
         args += ["--reference-doc", str(options["reference-doc"])]
+    for lua in options.get("filters") or []:
+        if Path(lua).name not in FILTERS_DONE_HERE:
+            args += ["--lua-filter", str(lua)]
     args += _common_flags(options)
     pandoc(args, json.dumps({**ast, "meta": meta}), cwd=doc_dir)
     # Title and authors: the title block is drawn from styled paragraphs, so

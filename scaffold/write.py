@@ -329,6 +329,7 @@ format:
     reference-doc: {_flow(engine_path(folder, "templates/reference.docx"))}
     filters:
       - {_flow(engine_path(folder, "templates/docx-title-block.lua"))}
+      - {_flow(engine_path(folder, "templates/docx-tables.lua"))}
 """
 
 

@@ -7,9 +7,14 @@ them on Quarto's outputs too.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -146,6 +151,68 @@ def check_docx(out: Path) -> None:
     assert captions and all(style.basedOn_val == "Caption" for style in captions)
 
 
+FACE = "Linux Libertine O"
+# A range as formatting prints it (range_dash "-", "–" or " to "), its upper end a number or words.
+RANGE = re.compile(r"\d[\d.]*%?(?:-|–| to )(?:\d[\d.]*%?|not reached|not estimable)")
+
+
+def check_docx_embeds_the_face(out: Path) -> None:
+    """The DOCX embeds the four styles of the report's face as Word embeds fonts: TrueType, obfuscated."""
+    from fontTools.ttLib import TTFont
+
+    from templates.make_reference_docx import SLOTS, embedded_fonts
+
+    faces = embedded_fonts(out / "report.docx").get(FACE, {})
+    assert sorted(faces) == sorted(SLOTS)
+    for slot, data in faces.items():
+        font = TTFont(io.BytesIO(data))
+        assert font["name"].getDebugName(1) == FACE and "glyf" in font, slot
+        assert font["name"].getDebugName(2).replace(" ", "") == slot
+        assert font["OS/2"].fsType & 0x2 == 0, slot  # not restricted: Word may embed it
+    with zipfile.ZipFile(out / "report.docx") as docx:
+        assert b"<w:embedTrueTypeFonts" in docx.read("word/settings.xml")
+
+
+def docx_as_pdf(out: Path, scratch: Path) -> Path:
+    """The DOCX as LibreOffice lays it out (a fresh profile: no font a previous run installed)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("no LibreOffice (soffice) on PATH: the DOCX's layout in a word processor is not checked "
+                    "(Debian: apt-get install libreoffice-writer)")
+    result = subprocess.run([soffice, f"-env:UserInstallation={(scratch / 'profile').as_uri()}", "--headless",
+                             "--convert-to", "pdf", "--outdir", str(scratch), str(out / "report.docx")],
+                            capture_output=True, text=True, timeout=300)
+    pdf = scratch / "report.pdf"
+    assert result.returncode == 0 and pdf.exists(), result.stdout + result.stderr
+    return pdf
+
+
+def check_docx_in_libreoffice(out: Path, scratch: Path, face: bool = True) -> None:
+    """LibreOffice sets the DOCX in the embedded face, and no interval of Table 2 breaks across lines.
+
+    Where the face is installed the first check proves less; the CI machine has it only in templates/fonts.
+    """
+    from pypdf import PdfReader
+
+    reader = PdfReader(docx_as_pdf(out, scratch))
+    embedded = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptors = [font] + [f.get_object() for f in font.get("/DescendantFonts", [])]
+            if any("/FontFile2" in d.get("/FontDescriptor", {}) or "/FontFile3" in d.get("/FontDescriptor", {})
+                   for d in descriptors):
+                embedded.add(str(font["/BaseFont"]).split("+")[-1])
+    if face:
+        assert {"LinLibertineO", "LinLibertineOB", "LinLibertineOI"} <= embedded, embedded
+    lines = [" ".join(line.replace("\u2011", "-").replace("\u2060", "").split())
+             for page in reader.pages for line in page.extract_text(extraction_mode="layout").splitlines()]
+    with open(out / "tables" / "table2_outcomes.csv", encoding="utf-8", newline="") as table:
+        ranges = [r for row in csv.reader(table) for cell in row[1:] for r in RANGE.findall(cell)]
+    assert ranges
+    assert [r for r in ranges if not any(r in line for line in lines)] == []
+
+
 # The abstract page, the tables, then the four figures two to a page (the last with the
 # Simon-Makuch plot and the footer): five pages under both renderers.
 PDF_PAGES = 5
@@ -196,6 +263,14 @@ def check_pdf_hatching(marks: list[PageMarks]) -> None:
 
 def test_docx_properties_page_and_styles(output):
     check_docx(output)
+
+
+def test_docx_embeds_the_face(output):
+    check_docx_embeds_the_face(output)
+
+
+def test_docx_in_libreoffice_face_and_whole_intervals(output, tmp_path):
+    check_docx_in_libreoffice(output, tmp_path)
 
 
 def test_pdf_metadata_pages_and_smallest_text(output):

@@ -23,7 +23,15 @@ import pytest
 
 from renderer.quarto import quarto_version
 from tests.test_end_to_end import ABSTRACT_FIGURES, copy_repo, make, snapshot
-from tests.test_outputs import browser, check_data_docs_in_browser, check_docx, check_pdf, check_report_in_browser  # noqa: F401
+from tests.test_outputs import (  # noqa: F401
+    browser,
+    check_data_docs_in_browser,
+    check_docx,
+    check_docx_embeds_the_face,
+    check_docx_in_libreoffice,
+    check_pdf,
+    check_report_in_browser,
+)
 
 QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
 VERSION = quarto_version(QUARTO) if QUARTO else None
@@ -171,6 +179,12 @@ def test_the_html_fetches_nothing(builds):
 def test_docx_and_pdf_properties_pages_and_styles(builds, renderer):
     check_docx(builds[renderer] / "_output")
     check_pdf(builds[renderer] / "_output")
+
+
+@pytest.mark.parametrize("renderer", ["builtin", "quarto"])
+def test_docx_embeds_the_face_and_keeps_intervals_whole_in_libreoffice(builds, renderer, tmp_path):
+    check_docx_embeds_the_face(builds[renderer] / "_output")
+    check_docx_in_libreoffice(builds[renderer] / "_output", tmp_path)
 
 
 @pytest.mark.parametrize("renderer", ["builtin", "quarto"])
