@@ -339,6 +339,14 @@ def _time_unit(time: Column) -> str:
     return unit
 
 
+def unit_note(inference: Inference, guess: EndpointGuess) -> str:
+    """What the console and study.yml say of an endpoint's times: the unit they are read in, to review."""
+    time = guess.declaration.get("time")
+    if time is None:
+        return ""
+    return f"; times read as {inference.column(time).unit} (REVIEW the unit in the dictionary)"
+
+
 def _propose_time_status(inference: Inference, typed: pd.DataFrame) -> None:
     times = [c for c in inference.columns if c.type in ("integer", "float") and _TIME.search(column_words(c.name))]
     statuses = [c for c in inference.columns
@@ -360,7 +368,7 @@ def _propose_time_status(inference: Inference, typed: pd.DataFrame) -> None:
                        "short": "OS" if name == "overall_survival" else name.replace("_", " ").capitalize(),
                        "time": time.name, "status": status.name}
         unit = time.unit or _time_unit(time)
-        reason = f"time {time.name} (read as {unit}: REVIEW its unit in the dictionary), status {status.name}"
+        reason = f"time {time.name}, status {status.name}"
         if status.type == "category":
             event = max(status.codes)
             declaration["event_values"] = [event]

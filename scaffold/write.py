@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from scaffold.infer import DATA_FILE, ID, Column, Inference
+from scaffold.infer import DATA_FILE, ID, Column, Inference, unit_note
 
 ENGINE = Path(__file__).resolve().parent.parent
 DICTIONARY_FILE = "data/dictionary.yml"
@@ -140,7 +140,7 @@ def study_yaml(inference: Inference, source: Path) -> str:
         lines += ["", "  # Time-to-event endpoints, proposed from the column names."]
         endpoints = {}
         for guess in inference.endpoints:
-            lines.append(f"  # REVIEW {guess.name}: {guess.reason}.")
+            lines.append(f"  # REVIEW {guess.name}: {guess.reason}{unit_note(inference, guess)}.")
             endpoints[guess.name] = {**guess.declaration, "unit": unit, "landmarks": [inference.landmark]}
         if any("time" in g.declaration for g in inference.endpoints):
             lines.append(f"  # Times are read in the unit {DICTIONARY_FILE} gives their column: REVIEW it there.")

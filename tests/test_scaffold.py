@@ -214,7 +214,8 @@ def test_time_and_status_pairs_become_endpoints(tmp_path, capsys):
     assert (drafted["os_days"]["unit"], drafted["pfs_time"]["unit"]) == ("days", "days")
     assert "# REVIEW pfs_time: unit days (a guess, the name does not say): CONFIRM the unit" in dictionary
     assert "# REVIEW os_days: unit days (its name says days): CONFIRM the unit" in dictionary
-    assert "time os_days (read as days: REVIEW its unit in the dictionary)" in console
+    assert "endpoint overall_survival: time os_days, status os_status (event: os_status = 1 of 0, 1); " \
+           "times read as days (REVIEW the unit in the dictionary)" in console
     assert "review: pfs_time: unit days (a guess" in console
 
 
@@ -227,7 +228,7 @@ def test_times_in_months_are_drafted_in_months_and_the_landmark_is_real_time(tmp
     folder, console = scaffold(tmp_path, tmp_path / "bare.csv", capsys, name="bare")
     # The name does not say: days, for review; the landmark is read in days (3 months within 60-200 days).
     assert drafted_columns(folder)["futime"]["unit"] == "days"
-    assert "landmark 3 months" in console and "REVIEW its unit" in console
+    assert "landmark 3 months" in console and "times read as days (REVIEW the unit" in console
     folder, console = scaffold(tmp_path, tmp_path / "named.csv", capsys, name="named")
     assert drafted_columns(folder)["os_months"]["unit"] == "months"
     assert "landmark 5 years" in console
