@@ -132,3 +132,24 @@ def test_the_report_is_not_built_from_a_negative_time(tmp_path):
     assert "patients: COL-0004" in done.stderr and "time:death_time_days>=0" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (study / "_output" / "report.html").exists()
+
+
+def test_a_numeric_status_code_outside_censored_and_the_events_is_a_warning(tmp_path, capsys):
+    def numeric_death(cohort, dictionary):
+        text = dictionary.read_text(encoding="utf-8")
+        block = text[text.index("  - name: death\n"):]
+        dictionary.write_text(text.replace(block, block.replace("type: boolean", "type: integer")), encoding="utf-8")
+        cohort["death"] = cohort["death"].map({"yes": "1", "no": "0"})
+        cohort.loc[5, "death"] = "3"
+
+    study = colon_copy(tmp_path / "colon", edit=numeric_death)
+    path = study / "study.yml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    .replace("      status: death\n", "      status: death\n      event_values: [1]\n")
+                    .replace("{time: death_time_days, status: death}",
+                             "{time: death_time_days, status: death, event_values: [1]}"), encoding="utf-8")
+    assert main(["--study", str(path), "--no-docs"]) == 0
+    err = capsys.readouterr().err
+    block = next(b for b in err.split("\n\n") if "rule:     allowed:death" in b)
+    assert 'warning: 1 patient does not meet the rule "Death (no = alive at death_time_days) is one of: 0, 1' in block
+    assert "patients: COL-0006" in block and "values:   3" in block
