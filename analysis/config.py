@@ -8,7 +8,8 @@ and the study's declarations in its own words:
 * ``endpoints``: time-to-event endpoints, from dates (an origin, event
   sources, a censoring date, optional competing events and population) as
   pharmaverse admiral's ``derive_param_tte`` describes them, or given directly
-  as a time column and a status column;
+  as a time column (in the unit its data-dictionary column declares) and a
+  status column;
 * ``comparisons``: an endpoint compared across the levels of a variable;
 * ``proportions``: a binary outcome counted among a population;
 * ``models``: multivariable Cox models (an endpoint and its covariates);
