@@ -53,7 +53,7 @@ import pandas as pd
 from analysis.foreign import FOREIGN_SUFFIXES, read_foreign
 from analysis.identifiers import looks_identifying
 from analysis.redcap import read_redcap_dictionary
-from analysis.schema import COLUMN_TYPES, DICTIONARY_SCHEMA, key_text, read_config, validate
+from analysis.schema import COLUMN_TYPES, DICTIONARY_SCHEMA, ConfigFile, key_text, read_config, validate
 from analysis.workbook import read_workbook
 
 #: What the engine calls the patient id column, whatever the file calls it.
@@ -161,6 +161,8 @@ class DataDictionary:
 
     columns: tuple[ColumnSpec, ...]
     path: Path | None = None
+    # The file as read, with the line of every key, for messages about a column.
+    source: ConfigFile | None = field(default=None, repr=False, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -173,6 +175,13 @@ class DataDictionary:
             if spec.name == name:
                 return spec
         raise KeyError(f"column {name!r} is not in the data dictionary {self.path or ''}".rstrip())
+
+    def where(self, name: str, key: str | None = None) -> str:
+        """``data/dictionary.yml, line 40`` for a message about column ``name`` (its ``key``, when given)."""
+        if self.source is None or name not in self.names:
+            return str(self.path or "data dictionary")
+        number = self.names.index(name)
+        return self.source.where(f"columns[{number}]" + (f".{key}" if key else ""))
 
     def of_type(self, *types: str) -> tuple[ColumnSpec, ...]:
         """The columns whose type is one of ``types``."""
@@ -257,7 +266,7 @@ def load_dictionary(path: str | Path = "data/dictionary.yml") -> DataDictionary:
         if name in names[:number]:
             raise DictionaryError(f"{source.where(f'columns[{number}].name')}: column {name!r} is described twice "
                                   f"(first as columns[{names.index(name)}])")
-    return DataDictionary(columns=tuple(columns), path=path)
+    return DataDictionary(columns=tuple(columns), path=path, source=source)
 
 
 def _column_key(source, path: tuple) -> str:

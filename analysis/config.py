@@ -8,7 +8,8 @@ and the study's declarations in its own words:
 * ``endpoints``: time-to-event endpoints, from dates (an origin, event
   sources, a censoring date, optional competing events and population) as
   pharmaverse admiral's ``derive_param_tte`` describes them, or given directly
-  as a time column and a status column;
+  as a time column (in the unit its data-dictionary column declares) and a
+  status column;
 * ``comparisons``: an endpoint compared across the levels of a variable;
 * ``proportions``: a binary outcome counted among a population;
 * ``models``: multivariable Cox models (an endpoint and its covariates);
@@ -57,10 +58,13 @@ __all__ = [
     "StudySettingsError",
     "check_against_dictionary",
     "load_study",
+    "time_unit",
+    "with_time_units",
 ]
 
-# Days per display unit; a year is 365.25 days, a month a twelfth of it.
-TIME_UNITS = {"days": 1.0, "months": 365.25 / 12, "years": 365.25}
+# Days per unit of time; a year is 365.25 days, a month a twelfth of it (30.4375 days), as R users
+# convert. Landmarks and the printed unit are days, months or years; a time column may also be in weeks.
+TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
 
 class StudySettingsError(ValueError):
@@ -115,6 +119,8 @@ class StatusSource:
     # Status values that mean the event happened (a yes/no status: yes).
     event_values: tuple[Any, ...] = (True,)
     label: str | None = None
+    # The unit the time column is in (a key of TIME_UNITS), as the data dictionary declares it.
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -782,11 +788,11 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
                     column(f"{key}.{kind}[{number}].date", source.date, "date")
                     condition(f"{key}.{kind}[{number}].where", source.where)
         else:
-            column(f"{key}.time", endpoint.status_event.time, "integer", "float")
-            column(f"{key}.status", endpoint.status_event.status, "boolean", "integer", "category")
-            if endpoint.status_competing is not None:
-                column(f"{key}.competing.time", endpoint.status_competing.time, "integer", "float")
-                column(f"{key}.competing.status", endpoint.status_competing.status, "boolean", "integer", "category")
+            for where, source in ((key, endpoint.status_event), (f"{key}.competing", endpoint.status_competing)):
+                if source is not None:
+                    column(f"{where}.time", source.time, "integer", "float")
+                    column(f"{where}.status", source.status, "boolean", "integer", "category")
+                    _time_unit_declared(settings, f"{where}.time", columns[source.time], dictionary)
     for name, comparison in settings.comparisons.items():
         key = f"comparisons.{name}"
         variable(f"{key}.by", comparison.by, "boolean", "category")
@@ -822,3 +828,49 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         column("death.date", settings.death.date, "date")
         column("death.status", settings.death.status)
         column("death.last_contact", settings.death.last_contact, "date")
+
+
+# -- time columns ---------------------------------------------------------------------
+
+
+def time_unit(text: str | None) -> str | None:
+    """The key of :data:`TIME_UNITS` a dictionary's ``unit`` names ("Months", "month"), else None.
+
+    Examples
+    --------
+    >>> time_unit("Months"), time_unit("day"), time_unit("%"), time_unit(None)
+    ('months', 'days', None, None)
+    """
+    if text is None:
+        return None
+    word = str(text).strip().lower()
+    word = word if word.endswith("s") else word + "s"
+    return word if word in TIME_UNITS else None
+
+
+def _time_unit_declared(settings: StudySettings, key: str, spec, dictionary) -> None:
+    """An endpoint's time column declares the unit its times are in: never silently days."""
+    if time_unit(spec.unit) is not None:
+        return
+    problem = "is missing" if spec.unit is None else f"{spec.unit!r} is not a unit of time"
+    where = settings.source.where(f"study.{key}") if settings.source is not None else str(settings.path)
+    raise StudySettingsError(
+        f"{dictionary.where(spec.name, 'unit')}: column {spec.name!r} unit {problem}: it holds the times of "
+        f"study.{key} ({where}), read in that unit and never assumed to be days; give unit: days, weeks, "
+        "months or years, whichever the file's times are in (a month is 365.25/12 days, a year 365.25)")
+
+
+def with_time_units(settings: StudySettings, dictionary) -> StudySettings:
+    """The settings whose time-and-status endpoints know the unit of each time column, from the dictionary.
+
+    :func:`check_against_dictionary` has checked that every such column declares one;
+    :func:`analysis.endpoints.time_to_event` converts the times to days with it.
+    """
+    def sourced(source: StatusSource | None) -> StatusSource | None:
+        return None if source is None else replace(source, unit=time_unit(dictionary.column(source.time).unit))
+
+    endpoints = {name: endpoint if endpoint.from_dates else
+                 replace(endpoint, status_event=sourced(endpoint.status_event),
+                         status_competing=sourced(endpoint.status_competing))
+                 for name, endpoint in settings.endpoints.items()}
+    return replace(settings, endpoints=endpoints)

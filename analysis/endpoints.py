@@ -9,9 +9,12 @@ listed); a patient without one is censored at the censoring date. With a data
 cut-off, events after it are ignored, follow-up stops at it, and patients
 whose origin lies after it are not yet in the population.
 
-An endpoint can also arrive as a time column (days) and a status column, as
-trial exports deliver it; a competing endpoint then takes a second time and
-status pair, and the earlier event wins.
+An endpoint can also arrive as a time column and a status column, as trial
+exports deliver it; a competing endpoint then takes a second time and status
+pair, and the earlier event wins. The times are read in the unit the data
+dictionary declares for their column (days, weeks, months of 365.25/12 days,
+years of 365.25 days) and converted to days here, once; a time column without a
+unit is refused, never read as days.
 
 Dates that make an interval impossible (an event before the origin or after
 the censoring date, an event whose condition holds without a date) raise
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.config import Endpoint, StatusSource
+from analysis.config import TIME_UNITS, Endpoint, StatusSource
 
 __all__ = ["CENSORED", "COMPETING_EVENT", "EVENT_OF_INTEREST", "TimeToEventData", "time_to_event"]
 
@@ -160,12 +163,17 @@ def _from_dates(cohort: pd.DataFrame, endpoint: Endpoint, cutoff, condition) -> 
 
 
 def _status(patients: pd.DataFrame, source: StatusSource) -> tuple[np.ndarray, np.ndarray]:
+    """Days to the event or censoring, and whether the event happened."""
+    if source.unit not in TIME_UNITS:
+        raise ValueError(f"cohort column {source.time!r}: the unit of its times is not declared "
+                         f"(got {source.unit!r}; give the column unit: days, weeks, months or years "
+                         "in the data dictionary)")
     time, status = patients[source.time], patients[source.status]
     _fail(source.time, "time given", patients, time.isna())
     _fail(source.time, "time >= 0", patients, time < 0)
     _fail(source.status, "status given", patients, status.isna())
     values = status.astype(object).isin(list(source.event_values))
-    return time.to_numpy(dtype=float), values.to_numpy(dtype=bool)
+    return time.to_numpy(dtype=float) * TIME_UNITS[source.unit], values.to_numpy(dtype=bool)
 
 
 def _from_status(cohort: pd.DataFrame, endpoint: Endpoint, condition) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

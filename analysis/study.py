@@ -23,7 +23,7 @@ import pandas as pd
 from analysis import formatting
 from analysis.cohort import load_cohort, load_dictionary, with_patient_id
 from analysis.competing_risks import CumulativeIncidence, GrayTestResult, IncidenceEstimate, gray_test
-from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study
+from analysis.config import ComparisonSpec, Endpoint, Landmark, check_against_dictionary, load_study, with_time_units
 from analysis.cox import CoxModel, ProportionalHazardsTest, counting_process, fit_cox, proportional_hazards_test
 from analysis.descriptive import Count, Proportion, count_true, proportion
 from analysis.endpoints import EVENT_OF_INTEREST, TimeToEventData, time_to_event
@@ -259,6 +259,8 @@ class Study:
         formatting.set_style(self.settings.number_style)
         self.dictionary = load_dictionary(self.root / self.settings.dictionary)
         check_against_dictionary(self.settings, self.dictionary)
+        # Times given as a column are read in the unit the dictionary declares for it.
+        self.settings = with_time_units(self.settings, self.dictionary)
         self.data_path = self.root / self.settings.data
         redcap = self.settings.redcap_dictionary
         self.cohort = load_cohort(self.data_path, self.dictionary, sheet=self.settings.sheet,

@@ -11,6 +11,9 @@ the console refer to) and a ``meta["section"]``. Nothing here knows a study:
   study window, no date after the cut-off, each endpoint's origin before its
   event and censoring dates, which come before the cut-off, the entry date
   before every origin, and a death date exactly when the patient died;
+* time rules come from the endpoints given as time and status columns: a
+  time is 0 or more and recorded, a status recorded and, as numbers, one of
+  0, 1 and the event's codes (a warning);
 * the study's own cross-column rules are the expectations listed under
   ``checks:`` in study.yml;
 * privacy rules are the same for every study.
@@ -343,6 +346,48 @@ def date_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.
     return rules
 
 
+def time_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.Expectation]:
+    """What an endpoint given as time and status columns needs of them, each rule once.
+
+    A time is 0 or more; a time and a status are recorded for every patient
+    (unless the endpoint has a population: the engine names the patients of it
+    who lack one); a numeric status is 0, 1 or one of the event's codes (a
+    warning: another code is read as censored, which may be what the study means).
+    """
+    rules: dict[str, gxe.Expectation] = {}
+    codes: dict[str, set] = {}
+    for endpoint in settings.endpoints.values():
+        if endpoint.from_dates:
+            continue
+        for source in (endpoint.status_event, endpoint.status_competing):
+            if source is None:
+                continue
+            time, status = dictionary.column(source.time), dictionary.column(source.status)
+            rules.setdefault(f"time:{time.name}>=0", _rule(
+                gxe.ExpectColumnValuesToBeBetween, f"time:{time.name}>=0", RANGES,
+                f"{time.label} is 0 or more (a time from the origin of {endpoint.label.lower()})",
+                column=time.name, min_value=0,
+            ))
+            for spec in (time, status):
+                if endpoint.population is None and not spec.required:
+                    rules.setdefault(f"given:{spec.name}", _rule(
+                        gxe.ExpectColumnValuesToNotBeNull, f"given:{spec.name}", STRUCTURE,
+                        f"{spec.label} is recorded for every patient ({endpoint.label.lower()} needs it)",
+                        column=spec.name,
+                    ))
+            if status.type == "integer":
+                codes.setdefault(status.name, {0, 1}).update(int(v) for v in source.event_values
+                                                             if isinstance(v, (int, float)) and not isinstance(v, bool))
+    for name, allowed in codes.items():
+        spec = dictionary.column(name)
+        rules[f"allowed:{name}"] = _rule(
+            gxe.ExpectColumnValuesToBeInSet, f"allowed:{name}", RANGES,
+            f"{spec.label} is one of: {', '.join(map(str, sorted(allowed)))} (another code is read as censored)",
+            warning=True, column=name, value_set=sorted(allowed),
+        )
+    return list(rules.values())
+
+
 def configured_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.Expectation]:
     """The study's own rules, as study.yml's ``checks:`` lists them; a bad one names its key."""
     rules = []
@@ -448,6 +493,7 @@ def study_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe
     rules = (
         per_column_rules(dictionary)
         + date_rules(dictionary, settings)
+        + time_rules(dictionary, settings)
         + configured_rules(dictionary, settings)
         + privacy_rules(dictionary)
         + follow_up_rules(settings)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from analysis.cohort import CohortLoadError, DictionaryError, load_cohort, load_dictionary
 from analysis.config import StudySettingsError, check_against_dictionary, load_study
-from scaffold.infer import ID, infer
+from scaffold.infer import ID, infer, unit_note
 from scaffold.labelled import FOREIGN_SUFFIXES, write_labelled_study_data
 from scaffold.write import (
     DATA_FILE,
@@ -71,7 +71,7 @@ def write_study(folder: Path, source: Path, sheet: str | None = None,
         ]
     lines.append("  types: " + ", ".join(f"{count} {kind}" for kind, count in sorted(types.items())))
     lines += [f"  left out {name}: {why}" for name, why in inference.left_out.items()]
-    lines += [f"  endpoint {e.name}: {e.reason}" for e in inference.endpoints] or [
+    lines += [f"  endpoint {e.name}: {e.reason}{unit_note(inference, e)}" for e in inference.endpoints] or [
         "  no endpoint recognised from the column names: declare one in study.yml"]
     if inference.cutoff or inference.landmark:
         lines.append(f"  cut-off {inference.cutoff or 'not needed (times given)'}, landmark {inference.landmark}")

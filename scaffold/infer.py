@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.config import TIME_UNITS
 from analysis.identifiers import (
     FREE_TEXT_MIN_WORDS,
     FREE_TEXT_NAME_PATTERN,
@@ -53,11 +54,15 @@ _WORDS = re.compile(rf"(?:\S+\s+){{{FREE_TEXT_MIN_WORDS - 1}}}\S+")
 _DEATH = re.compile(r"_(death|died|dead|deceased|dod|mortality|os|overall_survival|surv|survival)_")
 _LAST_CONTACT = re.compile(r"_(last_(contact|follow_?up|fu|seen|visit|alive)|lfu|censor(ing)?|date_last)")
 _RELAPSE = re.compile(r"_(relapse|recurrence|recur|progression|prog|pd)_")
-_TIME = re.compile(r"_(time|times|days|futime|ftime|duration|dur|t)_")
+_TIME = re.compile(r"_(time|times|days|months|futime|ftime|duration|dur|t)_")
 _STATUS = re.compile(r"_(status|stat|event|fustat|fstatus|cens|censor|dead|death|died|vital)_")
 _DEAD_CODE = re.compile(r"^(dead|died|deceased|death|yes|true)$", re.IGNORECASE)
-_UNIT_WORDS = {"time", "times", "days", "day", "futime", "ftime", "duration", "dur", "t", "status", "stat",
+_UNIT_WORDS = {"time", "times", "days", "day", "months", "futime", "ftime", "duration", "dur", "t", "status", "stat",
                "event", "fustat", "fstatus", "cens", "censor"}
+# The unit a time column's name says it is in; a name that says none is drafted as days, for review.
+_TIME_UNIT_WORDS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks",
+                    "month": "months", "months": "months", "mo": "months", "mon": "months",
+                    "year": "years", "years": "years", "yr": "years", "yrs": "years"}
 
 _LANDMARKS = [(5, "years", 5 * 365.25), (3, "years", 3 * 365.25), (2, "years", 2 * 365.25), (1, "year", 365.25),
               (6, "months", 182.625), (3, "months", 91.3125), (1, "month", 30.4375)]
@@ -81,6 +86,8 @@ class Column:
     given_label: str | None = None
     code_labels: dict[str, str] | None = None
     unique: bool = False
+    # A time column's unit (days, weeks, months, years): what its times are read in.
+    unit: str | None = None
 
     @property
     def label(self) -> str:
@@ -316,6 +323,30 @@ def propose_endpoints(inference: Inference, typed: pd.DataFrame) -> None:
     _propose_time_status(inference, typed)
 
 
+def _time_unit(time: Column) -> str:
+    """The unit a time column is drafted in: what its name says, else days; marked for review either way.
+
+    The report reads the times in the unit the dictionary declares, so a wrong one
+    (months read as days) would print a plausible, wrong abstract: a person confirms it.
+    """
+    said = [_TIME_UNIT_WORDS[w] for w in column_words(time.name).strip("_").split("_") if w in _TIME_UNIT_WORDS]
+    unit = said[0] if said else "days"
+    why = f"its name says {unit}" if said else "a guess, the name does not say"
+    note = (f"unit {unit} ({why}): CONFIRM the unit the times are in (days, weeks, months, years); "
+            "the report reads them in it, and the landmark was proposed from it")
+    time.unit = unit
+    time.review = f"{time.review}; {note}" if time.review else note
+    return unit
+
+
+def unit_note(inference: Inference, guess: EndpointGuess) -> str:
+    """What the console and study.yml say of an endpoint's times: the unit they are read in, to review."""
+    time = guess.declaration.get("time")
+    if time is None:
+        return ""
+    return f"; times read as {inference.column(time).unit} (REVIEW the unit in the dictionary)"
+
+
 def _propose_time_status(inference: Inference, typed: pd.DataFrame) -> None:
     times = [c for c in inference.columns if c.type in ("integer", "float") and _TIME.search(column_words(c.name))]
     statuses = [c for c in inference.columns
@@ -336,18 +367,19 @@ def _propose_time_status(inference: Inference, typed: pd.DataFrame) -> None:
         declaration = {"label": "Overall survival" if name == "overall_survival" else name.replace("_", " ").capitalize(),
                        "short": "OS" if name == "overall_survival" else name.replace("_", " ").capitalize(),
                        "time": time.name, "status": status.name}
-        reason = f"time {time.name} (read as days), status {status.name}"
+        unit = time.unit or _time_unit(time)
+        reason = f"time {time.name}, status {status.name}"
         if status.type == "category":
             event = max(status.codes)
             declaration["event_values"] = [event]
             reason += f" (event: {status.name} = {event} of {', '.join(status.codes)})"
         if name == "overall_survival":
-            inference.landmark, _ = _landmark(typed[time.name].dropna())
+            inference.landmark, _ = _landmark(typed[time.name].dropna() * TIME_UNITS[unit])
         inference.endpoints.append(EndpointGuess(name, declaration, reason))
     inference.endpoints.sort(key=lambda e: e.name != "overall_survival")
     if inference.endpoints and inference.landmark is None:
-        first = inference.endpoints[0].declaration["time"]
-        inference.landmark, _ = _landmark(typed[first].dropna())
+        first = inference.column(inference.endpoints[0].declaration["time"])
+        inference.landmark, _ = _landmark(typed[first.name].dropna() * TIME_UNITS[first.unit])
 
 
 # -- the whole file ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from scaffold.infer import DATA_FILE, ID, Column, Inference
+from scaffold.infer import DATA_FILE, ID, Column, Inference, unit_note
 
 ENGINE = Path(__file__).resolve().parent.parent
 DICTIONARY_FILE = "data/dictionary.yml"
@@ -82,6 +82,8 @@ def dictionary_yaml(inference: Inference, source: Path) -> str:
             lines.append("    unique: true")
         if column.pattern:
             lines.append(f"    pattern: {_flow(column.pattern)}")
+        if column.unit:
+            lines.append(f"    unit: {column.unit}")
         if column.codes:
             labels = column.code_labels or {code: code.replace("_", " ").capitalize() for code in column.codes}
             lines.append(f"    values: {_flow(labels)}")
@@ -138,10 +140,10 @@ def study_yaml(inference: Inference, source: Path) -> str:
         lines += ["", "  # Time-to-event endpoints, proposed from the column names."]
         endpoints = {}
         for guess in inference.endpoints:
-            lines.append(f"  # REVIEW {guess.name}: {guess.reason}.")
+            lines.append(f"  # REVIEW {guess.name}: {guess.reason}{unit_note(inference, guess)}.")
             endpoints[guess.name] = {**guess.declaration, "unit": unit, "landmarks": [inference.landmark]}
         if any("time" in g.declaration for g in inference.endpoints):
-            lines.append("  # Times are read as days.")
+            lines.append(f"  # Times are read in the unit {DICTIONARY_FILE} gives their column: REVIEW it there.")
         body = yaml.safe_dump({"endpoints": endpoints}, sort_keys=False, default_flow_style=None, allow_unicode=True,
                               width=110)
         lines += ["  " + line for line in body.splitlines()]

@@ -96,6 +96,15 @@ CATALOGUE = [
            "study.conf_level", "is given twice (first on line"),
     Broken("a column described twice", "data/dictionary.yml", "  - name: perfor", "  - name: obstruct",
            "column 'obstruct'", "is described twice (first as columns[4])"),
+    Broken("a time column without its unit", "data/dictionary.yml",
+           "  - name: death_time_days\n    label: Days to death or last follow-up\n    type: integer\n    unit: days\n",
+           "  - name: death_time_days\n    label: Days to death or last follow-up\n    type: integer\n",
+           "column 'death_time_days' unit", "is missing: it holds the times of study.endpoints.overall_survival.time",
+           at="  - name: death_time_days"),
+    Broken("a time column in an unknown unit", "data/dictionary.yml",
+           "    type: integer\n    unit: days\n    required: true\n    min: 0\n  - name: death\n",
+           "    type: integer\n    unit: d\n    required: true\n    min: 0\n  - name: death\n",
+           "column 'death_time_days' unit", "'d' is not a unit of time", at="    unit: d"),
 ]
 
 

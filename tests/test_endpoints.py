@@ -244,8 +244,8 @@ def test_start_after_cutoff_and_untyped_columns():
 
 def test_time_and_status_columns_with_a_competing_pair():
     recurrence = declared(
-        "recurrence", status_event=StatusSource("rec_days", "rec"),
-        status_competing=StatusSource("death_days", "died"))
+        "recurrence", status_event=StatusSource("rec_days", "rec", unit="days"),
+        status_competing=StatusSource("death_days", "died", unit="days"))
     data = pd.DataFrame({
         "patient_id": ["AB-001", "AB-002", "AB-003", "AB-004", "AB-005"],
         "rec_days": [100.0, 300.0, 250.0, 80.0, 90.0],
@@ -262,7 +262,21 @@ def test_time_and_status_columns_with_a_competing_pair():
 
 
 def test_time_and_status_with_numeric_codes():
-    os_ = declared("os", status_event=StatusSource("days", "status", event_values=(2,)))
+    os_ = declared("os", status_event=StatusSource("days", "status", event_values=(2,), unit="days"))
     data = pd.DataFrame({"patient_id": ["AB-001", "AB-002"], "days": [5.0, 7.0], "status": [2, 1]})
     result = time_to_event(data, os_)
     assert result.time_days.tolist() == [5.0, 7.0] and result.event.tolist() == [True, False]
+
+
+def test_times_are_read_in_their_declared_unit():
+    data = pd.DataFrame({"patient_id": ["AB-001", "AB-002"], "time": [1.0, 12.0], "status": [True, False]})
+    for unit, days in [("days", [1.0, 12.0]), ("weeks", [7.0, 84.0]), ("months", [30.4375, 365.25]),
+                       ("years", [365.25, 4383.0])]:
+        os_ = declared("os", status_event=StatusSource("time", "status", unit=unit))
+        assert time_to_event(data, os_).time_days.tolist() == days, unit
+
+
+def test_times_without_a_unit_are_refused_not_read_as_days():
+    data = pd.DataFrame({"patient_id": ["AB-001"], "time": [6.0], "status": [True]})
+    with pytest.raises(ValueError, match="cohort column 'time': the unit of its times is not declared"):
+        time_to_event(data, declared("os", status_event=StatusSource("time", "status")))

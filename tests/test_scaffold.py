@@ -214,6 +214,32 @@ def test_time_and_status_pairs_become_endpoints(tmp_path, capsys):
     assert (os_["time"], os_["status"], os_["event_values"]) == ("os_days", "os_status", ["1"])
     assert {e["time"]: e["status"] for e in endpoints.values()} == {"os_days": "os_status", "pfs_time": "pfs_event"}
     assert "cut-off not needed" in console
+    # Each time column is drafted with its unit (the name's, else days), marked for review on the console too.
+    dictionary = (folder / "data" / "dictionary.yml").read_text()
+    drafted = drafted_columns(folder)
+    assert (drafted["os_days"]["unit"], drafted["pfs_time"]["unit"]) == ("days", "days")
+    assert "# REVIEW pfs_time: unit days (a guess, the name does not say): CONFIRM the unit" in dictionary
+    assert "# REVIEW os_days: unit days (its name says days): CONFIRM the unit" in dictionary
+    assert "endpoint overall_survival: time os_days, status os_status (event: os_status = 1 of 0, 1); " \
+           "times read as days (REVIEW the unit in the dictionary)" in console
+    assert "review: pfs_time: unit days (a guess" in console
+
+
+def test_times_in_months_are_drafted_in_months_and_the_landmark_is_real_time(tmp_path, capsys):
+    # survival::mgus2's way: follow-up in months, a median near 8 years.
+    rng = np.random.default_rng(3)
+    months = rng.integers(60, 200, 80)
+    pd.DataFrame({"futime": months, "death": rng.choice([0, 1], 80)}).to_csv(tmp_path / "bare.csv", index=False)
+    pd.DataFrame({"os_months": months, "death": rng.choice([0, 1], 80)}).to_csv(tmp_path / "named.csv", index=False)
+    folder, console = scaffold(tmp_path, tmp_path / "bare.csv", capsys, name="bare")
+    # The name does not say: days, for review; the landmark is read in days (3 months within 60-200 days).
+    assert drafted_columns(folder)["futime"]["unit"] == "days"
+    assert "landmark 3 months" in console and "times read as days (REVIEW the unit" in console
+    folder, console = scaffold(tmp_path, tmp_path / "named.csv", capsys, name="named")
+    assert drafted_columns(folder)["os_months"]["unit"] == "months"
+    assert "landmark 5 years" in console
+    study = Study(folder / "study.yml")
+    assert study.endpoint_data("overall_survival").time_days.tolist() == (months * 365.25 / 12).tolist()
 
 
 def test_an_existing_folder_is_never_overwritten(tmp_path, capsys):
