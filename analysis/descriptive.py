@@ -244,6 +244,8 @@ class ContinuousSummary:
         Range and mean.
     sd : float
         Sample standard deviation (n - 1); NaN when n = 1, as R's NA.
+    whole_numbers : bool
+        Every value is a whole number (ages in years, counts): the tables print no decimals then.
     """
 
     n: int
@@ -255,6 +257,7 @@ class ContinuousSummary:
     maximum: float
     mean: float
     sd: float
+    whole_numbers: bool = False
 
 
 def summarize_continuous(x) -> ContinuousSummary:
@@ -290,6 +293,7 @@ def summarize_continuous(x) -> ContinuousSummary:
         maximum=float(present.max()),
         mean=float(present.mean()),
         sd=float(present.std(ddof=1)) if present.size > 1 else float("nan"),
+        whole_numbers=bool(np.all(present == np.round(present))),
     )
 
 

@@ -122,6 +122,9 @@ def current_style() -> NumberStyle:
 
 
 def _range(low: str, high: str) -> str:
+    # "-24-68" reads as a subtraction: with a negative end the range takes the word.
+    if low.startswith("-") or high.startswith("-"):
+        return f"{low} to {high}"
     return f"{low}{_style.range_dash}{high}"
 
 
@@ -438,26 +441,40 @@ def months(days, digits: int = 1) -> str:
     return f"{round_half_up(days_to_months(days), digits)} months"
 
 
-def median_range(summary, digits: int = 1) -> str:
+def median_range(summary, digits: int = 1, whole_numbers: bool | None = None) -> str:
     """Median (minimum-maximum) of a summary, e.g. "9.6 (1.2-17.8)".
+
+    Whole numbers (ages in years, counts) print as gtsummary prints them: the
+    range without decimals, the median too unless it falls halfway (62.5).
 
     Parameters
     ----------
     summary : object with ``median``, ``minimum``, ``maximum``
         E.g. :class:`analysis.descriptive.ContinuousSummary`.
     digits : int, default 1
+    whole_numbers : bool, optional
+        Whether the values are whole numbers; default: the summary's
+        ``whole_numbers`` (False without it).
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> median_range(SimpleNamespace(median=9.6, minimum=1.2, maximum=17.84))
     '9.6 (1.2-17.8)'
+    >>> median_range(SimpleNamespace(median=7.0, minimum=-24.0, maximum=68.0), whole_numbers=True)
+    '7 (-24 to 68)'
+    >>> median_range(SimpleNamespace(median=62.5, minimum=39.0, maximum=82.0), whole_numbers=True)
+    '62.5 (39-82)'
     """
     if summary.median is None:
         return NOT_REACHED
+    if whole_numbers is None:
+        whole_numbers = getattr(summary, "whole_numbers", False)
+    bounds = 0 if whole_numbers else digits
+    middle = 0 if whole_numbers and float(summary.median).is_integer() else digits
     return (
-        f"{round_half_up(summary.median, digits)} "
-        f"({_range(round_half_up(summary.minimum, digits), round_half_up(summary.maximum, digits))})"
+        f"{round_half_up(summary.median, middle)} "
+        f"({_range(round_half_up(summary.minimum, bounds), round_half_up(summary.maximum, bounds))})"
     )
 
 

@@ -63,22 +63,37 @@ def _censoring(endpoint, cutoff) -> str:
     return "censored at last contact or at the data cut-off, whichever came first"
 
 
-def _landmark_tests(s, compared) -> list[str]:
+def _in_sentence(term: str) -> str:
+    """An endpoint's short name inside a sentence: "OS" stays, "Recurrence" becomes "recurrence"."""
+    return term[0].lower() + term[1:] if term[1:2].islower() else term
+
+
+def _landmark_tests(s, rows) -> list[str]:
     """Which test the p-value next to each group's landmark estimate is: a whole-curve test reads as a test at the
-    landmark unless the methods say otherwise."""
-    sentences = []
-    for name, endpoint in s.endpoints.items():
-        comparisons = [c for c in compared if c.endpoint == name]
-        if not comparisons or not endpoint.landmarks:
+    landmark unless the methods say otherwise. The landmarks are those the outcomes table gives by group."""
+    compared = {}
+    for row in rows:
+        if row.kind != "comparison":
             continue
-        adjectives = [landmark.adjective for landmark in endpoint.landmarks]
+        comparison = s.comparisons[row.name]
+        at = row.at or next(iter(s.endpoints[comparison.endpoint].landmarks), None)
+        compared.setdefault(comparison.endpoint, ([], []))
+        compared[comparison.endpoint][0].append(comparison)
+        if at is not None and at.adjective not in compared[comparison.endpoint][1]:
+            compared[comparison.endpoint][1].append(at.adjective)
+    sentences = []
+    for name, (comparisons, adjectives) in compared.items():
+        endpoint = s.endpoints[name]
+        if not adjectives:
+            continue
         when = " and ".join([", ".join(adjectives[:-1]), adjectives[-1]] if len(adjectives) > 1 else adjectives)
         if endpoint.has_competing_events:
             test = "that of Gray's test, which compares the whole cumulative incidence curves"
         else:
             stratified = "stratified " if any(c.strata for c in comparisons) else ""
             test = f"that of the {stratified}log-rank test, which compares the whole curves"
-        text = f"The p-value given with the groups' {when} {endpoint.short} is {test}, not the {when} estimates"
+        text = (f"The p-value given with the groups' {when} {_in_sentence(endpoint.short)} is {test}, "
+                f"not the {when} estimates")
         if any(c.fixed_time for c in comparisons):
             text += (f"; the {endpoint.landmarks[0].adjective} estimates themselves are compared by a z test of their "
                      f"difference on the {_CI_TRANSFORMS[s.ci_transform]} scale")
@@ -122,17 +137,22 @@ def methods_sentence(study) -> str:
         clauses.append(f"proportions have {' or '.join(names[m] for m in sorted(methods))} {level}% "
                        "confidence intervals")
     for e in competing:
+        # analysis.competing_risks gives log(-log) intervals whatever ci_transform the survival curves use.
         clause = (f"{e.short} was estimated as cumulative incidence with {e.competing_text} as a competing event "
-                  "(Aalen-Johansen)")
+                  f"(Aalen-Johansen, {level}% confidence intervals on the log(-log) scale)")
         if any(c.endpoint == e.name for c in compared):
             clause += " and compared between groups with Gray's test"
         clauses.append(clause)
+    fine_gray = [e for e in competing if any(c.fine_gray and c.endpoint == e.name for c in s.comparisons.values())]
+    for e in fine_gray:
+        clauses.append(f"subdistribution hazard ratios of {_in_sentence(e.short)} against the reference group come "
+                       f"from Fine-Gray models with robust (sandwich) {level}% confidence intervals")
     if any(r.kind == "follow_up" for r in rows):
         clauses.append("follow-up by the reverse Kaplan-Meier method")
     if clauses:
         text = _join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
-    sentences += _landmark_tests(s, compared)
+    sentences += _landmark_tests(s, rows)
     if s.cutoff_date is not None:
         sentences.append(f"Data cut-off: {formatting.date(s.cutoff_date, s.date_format)}.")
     versions = package_versions()

@@ -18,6 +18,7 @@ import pandas as pd
 from analysis import formatting
 from analysis.config import Landmark, OutcomeRow
 from analysis.descriptive import (
+    Count,
     GroupTest,
     categorical_test,
     category_counts,
@@ -26,6 +27,10 @@ from analysis.descriptive import (
     summarize_continuous,
 )
 from analysis.study import Study
+
+
+# How the footnote names each test: Fisher's replaces the chi-square test on small expected counts.
+_TEST_NOTES = {"Fisher's exact test": "Fisher's exact test (an expected count below 5)"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class SummaryTable:
     rows: tuple[Row, ...]
     group_headers: tuple[str, ...] = ()
     test_header: str | None = None
+    # The tests behind the p-values, in order of first use: the footnote numbers them.
+    test_names: tuple[str, ...] = ()
 
     def row(self, key: str) -> Row:
         for row in self.rows:
@@ -61,11 +68,19 @@ class SummaryTable:
     def value(self, key: str) -> Any:
         return self.row(key).value
 
-    def _columns(self, row: Row) -> list[str]:
+    def _columns(self, row: Row, marked: bool = False) -> list[str]:
         cells = [row.text, *(row.cells or [""] * len(self.group_headers))]
         if self.test_header is not None:
-            cells.append(formatting.p_value(row.test.p) if row.test is not None else "")
+            text = formatting.p_value(row.test.p) if row.test is not None else ""
+            if marked and row.test is not None and row.test.test in self.test_names:
+                text += f"^{self.test_names.index(row.test.test) + 1}^"
+            cells.append(text)
         return cells
+
+    @property
+    def footnote(self) -> str:
+        """Which test each p-value is, by its mark: "^1^ Pearson's chi-square test; ^2^ Kruskal-Wallis test"."""
+        return "; ".join(f"^{i}^ {_TEST_NOTES.get(name, name)}" for i, name in enumerate(self.test_names, 1))
 
     @property
     def headers(self) -> list[str]:
@@ -87,8 +102,9 @@ class SummaryTable:
                  "|:" + "-" * label_dashes + "|" + "|".join("-" * value_dashes + ":" for _ in self.headers) + "|"]
         for r in self.rows:
             label = "\u00a0" * 4 * r.indent + _escape(r.label)
-            lines.append(f"| {label} | " + " | ".join(_escape(c) for c in self._columns(r)) + " |")
-        return "\n".join(lines)
+            lines.append(f"| {label} | " + " | ".join(_escape(c) for c in self._columns(r, marked=True)) + " |")
+        table = "\n".join(lines)
+        return f"{table}\n\n{self.footnote}" if self.test_names else table
 
 
 def _escape(text: str) -> str:
@@ -98,30 +114,53 @@ def _escape(text: str) -> str:
 # -- Table 1 ---------------------------------------------------------------------
 
 
-def _characteristic(study: Study, name: str, rows: pd.Series) -> list[Row]:
-    """The row(s) of one characteristic among the patients in ``rows``."""
-    column = study.dictionary.column(name) if name not in study.settings.definitions else None
+def _column(study: Study, name: str):
+    """The dictionary column a characteristic reads, or None for a study definition."""
+    return study.dictionary.column(name) if name not in study.settings.definitions else None
+
+
+def _missing(study: Study, name: str) -> pd.Series:
+    """Patients whose value of the characteristic is not recorded (a definition is never missing: it counts as no)."""
+    if _column(study, name) is None:
+        return pd.Series(False, index=study.cohort.index)
+    return study.cohort[name].isna()
+
+
+def _characteristic(study: Study, name: str, rows: pd.Series, unknown: bool, whole_numbers: bool) -> list[Row]:
+    """The row(s) of one characteristic among the patients in ``rows``.
+
+    With ``unknown``, an indented "Unknown" row counts the patients without a
+    value, as gtsummary's missing row: the other rows are of known values only.
+    """
+    column = _column(study, name)
+    missing = _missing(study, name)[rows]
     if column is not None and column.type in ("float", "integer"):
         values = study.cohort.loc[rows, name]
         if values.notna().sum() == 0:
-            return [Row(name, f"{column.label}, median (range)", formatting.NOT_ESTIMABLE)]
-        summary = summarize_continuous(values)
-        return [Row(name, f"{column.label}, median (range)", formatting.median_range(summary), summary)]
-    if column is not None and column.type == "category":
+            result = [Row(name, f"{column.label}, median (range)", formatting.NOT_ESTIMABLE)]
+        else:
+            summary = summarize_continuous(values)
+            result = [Row(name, f"{column.label}, median (range)",
+                          formatting.median_range(summary, whole_numbers=whole_numbers), summary)]
+    elif column is not None and column.type == "category":
         result = [Row(name, column.label, "", None)]
         for count in category_counts(study.cohort.loc[rows, name], column.values):
             code = next(c for c, lab in column.values.items() if lab == count.label)
             text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
             result.append(Row(f"{name}={code}", count.label, text, count, 1))
-        return result
-    count = count_true(study.flag(name)[rows], label=study.label(name))
-    text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
-    return [Row(name, study.label(name), text, count)]
+    else:
+        count = count_true(study.flag(name)[rows & ~_missing(study, name)], label=study.label(name))
+        text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
+        result = [Row(name, study.label(name), text, count)]
+    if unknown:
+        count = Count(int(missing.sum()), int(rows.sum()), "Unknown")
+        result.append(Row(f"{name}:unknown", "Unknown", formatting.number(count.count), count, 1))
+    return result
 
 
 def _test(study: Study, name: str, codes: pd.Series, levels: list[str]) -> GroupTest:
     known = codes.notna()
-    column = study.dictionary.column(name) if name not in study.settings.definitions else None
+    column = _column(study, name)
     if column is not None and column.type in ("float", "integer"):
         values = study.cohort[name].astype(float)
         return continuous_test([values[known & (codes == level)] for level in levels])
@@ -129,7 +168,7 @@ def _test(study: Study, name: str, codes: pd.Series, levels: list[str]) -> Group
         values = study.cohort[name]
         categories = list(column.values)
     else:
-        values = study.flag(name).map({True: "yes", False: "no"})
+        values = study.flag(name).map({True: "yes", False: "no"}).where(~_missing(study, name))
         categories = ["yes", "no"]
     present = known & values.notna()
     table = pd.crosstab(pd.Categorical(values[present], categories=categories),
@@ -141,29 +180,41 @@ def patient_characteristics(study: Study) -> SummaryTable:
     """Table 1: the rows listed under ``characteristics`` in study.yml, n (%) of all patients.
 
     With ``characteristics_by``, a column per level of that variable follows
-    the overall column, and with ``characteristics_test`` a column of p-values.
+    the overall column (the variable itself is not a row), and with
+    ``characteristics_test`` a column of p-values, each test named in a
+    footnote. A characteristic some patients lack has an "Unknown" row.
     """
     s = study.settings
-    everyone = pd.Series(True, index=study.cohort.index)
-    rows = [row for name in s.characteristics for row in _characteristic(study, name, everyone)]
+    names = [name for name in s.characteristics if name != s.characteristics_by]
+    unknown = {name: bool(_missing(study, name).any()) for name in names}
+    whole = {}
+    for name in names:
+        column = _column(study, name)
+        values = study.cohort[name] if column is not None and column.type in ("float", "integer") else None
+        whole[name] = values is not None and values.notna().any() and summarize_continuous(values).whole_numbers
+
+    def rows_among(patients: pd.Series) -> list[Row]:
+        return [row for name in names for row in _characteristic(study, name, patients, unknown[name], whole[name])]
+
+    rows = rows_among(pd.Series(True, index=study.cohort.index))
     if s.characteristics_by is None:
         return SummaryTable("Table 1", f"N = {study.n}", tuple(rows))
     codes, labels = study.levels(s.characteristics_by)
     levels = list(labels)
-    by_group = {level: {r.key: r.text for name in s.characteristics
-                        for r in _characteristic(study, name, (codes == level).fillna(False))}
-                for level in levels}
+    by_group = {level: {r.key: r.text for r in rows_among((codes == level).fillna(False))} for level in levels}
     tests = {}
     if s.characteristics_test:
-        tests = {name: _test(study, name, codes, levels) for name in s.characteristics}
+        tests = {name: _test(study, name, codes, levels) for name in names}
     split = tuple(
         Row(r.key, r.label, r.text, r.value, r.indent, cells=tuple(by_group[level][r.key] for level in levels),
             test=tests.get(r.key))
         for r in rows
     )
     headers = tuple(f"{labels[level]}, N = {int((codes == level).sum())}" for level in levels)
+    used = list(dict.fromkeys(test.test for test in tests.values()))
     return SummaryTable("Table 1", f"Overall, N = {study.n}", split, group_headers=headers,
-                        test_header="p-value" if s.characteristics_test else None)
+                        test_header="p-value" if s.characteristics_test else None,
+                        test_names=tuple(used))
 
 
 # -- Table 2 ---------------------------------------------------------------------
@@ -179,7 +230,34 @@ def _estimate_text(estimate) -> str:
     return formatting.estimate_ci(estimate) if estimate is not None else formatting.NOT_ESTIMABLE
 
 
-def _outcome_rows(study: Study, row: OutcomeRow) -> list[Row]:
+def _lower_first(text: str) -> str:
+    """"Sex" -> "sex" inside a sentence; an acronym ("HIV-positive") keeps its capitals."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _overall_label(kind: str, endpoint, at: Landmark) -> str:
+    """What an endpoint's estimate over all patients is called: "2-year overall survival", "Cumulative incidence of
+    relapse at 2 years"."""
+    if kind == "cumulative_incidence":
+        return f"Cumulative incidence of {_lower_first(endpoint.label)} at {at.text}"
+    return f"{at.adjective} {endpoint.label.lower()}"
+
+
+def _comparison_at(study: Study, row: OutcomeRow) -> Landmark | None:
+    return row.at or study.comparisons[row.name].landmark
+
+
+def _follows_its_overall_row(study: Study, row: OutcomeRow, previous: OutcomeRow | None) -> bool:
+    """A comparison directly under its endpoint's estimate over all patients, at the same time, reads as its
+    breakdown; anywhere else its groups need a heading of their own."""
+    if previous is None or previous.kind not in ("survival", "cumulative_incidence"):
+        return False
+    endpoint = study.comparisons[row.name].endpoint
+    return (previous.name == endpoint.name
+            and (previous.at or study.endpoints[previous.name].landmark) == _comparison_at(study, row))
+
+
+def _outcome_rows(study: Study, row: OutcomeRow, previous: OutcomeRow | None = None) -> list[Row]:
     indent = row.indent
     if row.kind == "proportion":
         result = study.proportions[row.name]
@@ -207,15 +285,19 @@ def _outcome_rows(study: Study, row: OutcomeRow) -> list[Row]:
         result = study.endpoints[row.name]
         at = row.at or result.landmark
         endpoint = result.endpoint
-        default = (f"Cumulative incidence of {endpoint.label[0].lower()}{endpoint.label[1:]} at {at.text} "
-                   f"({endpoint.competing_text} competing)"
-                   if row.kind == "cumulative_incidence" else f"{at.adjective} {endpoint.label.lower()}, all patients")
+        default = _overall_label(row.kind, endpoint, at) + (f" ({endpoint.competing_text} competing)"
+                                                            if row.kind == "cumulative_incidence" else ", all patients")
         estimate = _estimate_at(result, at)
         return [Row(f"{row.name}@{at.text}", row.label or default, _estimate_text(estimate), estimate, indent)]
     if row.kind == "comparison":
         comparison = study.comparisons[row.name]
-        at = row.at or comparison.landmark
+        at = _comparison_at(study, row)
         rows = []
+        if not _follows_its_overall_row(study, row, previous):
+            kind = "cumulative_incidence" if comparison.endpoint.has_competing_events else "survival"
+            by = _lower_first(study.label(study.settings.comparisons[row.name].by))
+            rows.append(Row(row.name, row.label or f"{_overall_label(kind, comparison.endpoint, at)} by {by}", "",
+                            None, indent))
         for group in comparison.groups:
             estimate = _estimate_at(group.result, at)
             rows.append(Row(f"{row.name}:{group.level}", f"{group.label} (n={group.n})", _estimate_text(estimate),
@@ -242,5 +324,6 @@ def _outcome_rows(study: Study, row: OutcomeRow) -> list[Row]:
 
 def outcomes(study: Study) -> SummaryTable:
     """Table 2: the rows declared under ``outcomes`` in study.yml, in their order."""
-    rows = [r for row in study.settings.outcomes for r in _outcome_rows(study, row)]
+    declared = study.settings.outcomes
+    rows = [r for i, row in enumerate(declared) for r in _outcome_rows(study, row, declared[i - 1] if i else None)]
     return SummaryTable("Table 2", f"N = {study.n}", tuple(rows))

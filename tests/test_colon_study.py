@@ -129,7 +129,9 @@ def test_table_one_by_arm_equals_the_r_counts_and_tests(study):
     for name, spec in want["continuous"].items():
         row = table.row(name)
         assert close(row.test.p, spec["test"]["p"]) and close(row.test.statistic, spec["test"]["statistic"]), name
-        expected = [formatting.median_range(NS(median=g["median"], minimum=g["min"], maximum=g["max"]))
+        # Age and positive nodes are whole numbers: printed without decimals, as gtsummary does.
+        expected = [formatting.median_range(NS(median=g["median"], minimum=g["min"], maximum=g["max"]),
+                                            whole_numbers=True)
                     for g in (spec["by_group"][c] for c in columns)]
         assert [row.text, *row.cells] == expected, name
 
@@ -164,3 +166,60 @@ def test_the_colon_report_renders(tmp_path):
     # A second study's tables, in the face of the reference document: intervals whole in Word too
     # (last: without LibreOffice the test is skipped only once the rest has passed).
     check_docx_in_libreoffice(out, tmp_path)
+
+
+def test_table_one_prints_whole_numbers_whole_counts_the_unknown_and_names_each_test(study):
+    table = patient_characteristics(study)
+    # R: median(colon$age) 61, range 18-85 (etype 2): whole numbers print without a false decimal.
+    assert table.text("age") == "61 (18-85)"
+    # R: tapply(is.na(nodes), rx, sum) 3, 6, 9 (18 in all); differ: 7, 10, 6 (23).
+    assert table.row("nodes:unknown").label == "Unknown"
+    assert [table.text("nodes:unknown"), *table.row("nodes:unknown").cells] == ["18", "3", "6", "9"]
+    assert [table.text("differ:unknown"), *table.row("differ:unknown").cells] == ["23", "7", "10", "6"]
+    assert "sex:unknown" not in [row.key for row in table.rows]
+    markdown = table.to_markdown()
+    assert " p=0.804^2^ |" in markdown and " p=0.028^1^ |" in markdown
+    assert markdown.endswith("\n\n^1^ Pearson's chi-square test; ^2^ Kruskal-Wallis test")
+
+
+def _colon_variant(tmp_path, old: str, new: str) -> Study:
+    """The colon study with one passage of its study.yml replaced."""
+    (tmp_path / "data").mkdir()
+    for name in ("colon.csv", "dictionary.yml"):
+        (tmp_path / "data" / name).write_bytes((COLON / "data" / name).read_bytes())
+    text = (COLON / "study.yml").read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "study.yml").write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DATA", raising=False)
+        return Study(tmp_path / "study.yml")
+
+
+def test_the_split_variable_is_not_a_row_of_its_own_table(tmp_path):
+    variant = _colon_variant(tmp_path, "  characteristics:\n", "  characteristics:\n    - arm\n")
+    keys = [row.key for row in patient_characteristics(variant).rows]
+    assert "arm" not in keys and not any(key.startswith("arm=") for key in keys)
+    assert keys[0] == "sex"
+
+
+def test_a_comparison_away_from_its_overall_row_has_a_heading(tmp_path):
+    variant = _colon_variant(tmp_path, """  outcomes:
+    - survival: overall_survival
+      at: 5 years
+    - comparison: os_by_arm
+      at: 5 years
+""", """  outcomes:
+    - survival: overall_survival
+      at: 1 year
+    - comparison: os_by_arm
+      at: 5 years
+""")
+    rows = outcomes(variant).rows
+    labels = [row.label for row in rows]
+    # 5-year estimates by arm under the 1-year overall row would read as 1-year: they get their own heading.
+    assert labels[:3] == ["1-year overall survival, all patients", "5-year overall survival by treatment arm",
+                          "Observation (n=315)"]
+    assert rows[1].text == "" and rows[2].indent == rows[1].indent + 1
+    # The recurrence comparison still follows its own 5-year overall row: no heading.
+    recurrence = [row.key for row in rows if row.key.startswith("recurrence")]
+    assert recurrence[:2] == ["recurrence@5 years", "recurrence_by_arm:obs"]

@@ -90,6 +90,12 @@ def test_summary_by_hand_and_of_a_nullable_series():
         summarize_continuous([np.nan, None])
 
 
+def test_summary_knows_whether_its_values_are_whole_numbers():
+    assert summarize_continuous(pd.Series([63, 39, pd.NA, 82], dtype="Int64")).whole_numbers
+    assert summarize_continuous([-24.0, 7.0, 68.0, None]).whole_numbers
+    assert not summarize_continuous([12.6, 3.1, 17.5]).whole_numbers
+
+
 def test_count_true_among_explicit_denominator():
     """The abstract: 13 of 26 patients with detectable disease reached MRD-negative remission."""
     detectable = pd.Series([True] * 26 + [False], dtype="boolean")

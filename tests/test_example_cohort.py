@@ -155,3 +155,14 @@ def test_the_example_is_marked_synthetic_under_any_name_and_only_the_example(tmp
     (tmp_path / "edited.csv").write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
     monkeypatch.setenv("DATA", str(tmp_path / "edited.csv"))
     assert not Study(ROOT / "study.yml").is_example
+
+
+def test_table_2_gives_a_comparison_away_from_the_overall_row_its_own_heading(t2):
+    labels = [row.label for row in t2.rows]
+    start = labels.index("2-year overall survival, all patients")
+    # By response directly under the overall 2-year row: a breakdown of it; by prior blinatumomab next: a heading.
+    assert labels[start + 1:start + 9] == [
+        "Achieved MRD-negative remission (n=13)", "Did not achieve MRD-negative remission (n=14)", "Log-rank test",
+        "2-year overall survival by prior blinatumomab", "Prior blinatumomab (n=13)",
+        "No prior blinatumomab (n=14)", "Log-rank test", "Median overall survival, months"]
+    assert t2.text("prior_blinatumomab") == ""

@@ -272,6 +272,23 @@ def test_median_range_and_median_ci_months():
     assert fmt.median_ci_months(NS(estimate=None, lower=None, upper=None, conf_level=0.95)) == "not reached"
 
 
+def test_whole_numbers_print_without_a_false_decimal_and_a_negative_range_takes_the_word():
+    # R survival::lung: age median 63, range 39-82; wt.loss median 7, range -24 to 68.
+    assert fmt.median_range(NS(median=63.0, minimum=39.0, maximum=82.0), whole_numbers=True) == "63 (39-82)"
+    assert fmt.median_range(NS(median=7.0, minimum=-24.0, maximum=68.0), whole_numbers=True) == "7 (-24 to 68)"
+    # The median of an even number of whole numbers may fall halfway: one decimal then.
+    assert fmt.median_range(NS(median=62.5, minimum=39.0, maximum=82.0), whole_numbers=True) == "62.5 (39-82)"
+    # A summary says itself whether its values are whole; measurements keep their decimal.
+    assert fmt.median_range(NS(median=2.0, minimum=0.0, maximum=33.0, whole_numbers=True)) == "2 (0-33)"
+    assert fmt.median_range(NS(median=-1.25, minimum=-3.0, maximum=4.04)) == "-1.3 (-3.0 to 4.0)"
+    previous = fmt.set_style(fmt.NumberStyle(range_dash="\u2013"))
+    try:
+        assert fmt.median_range(NS(median=7.0, minimum=-24.0, maximum=68.0), whole_numbers=True) == "7 (-24 to 68)"
+        assert fmt.median_range(NS(median=7.0, minimum=2.0, maximum=68.0), whole_numbers=True) == "7 (2\u201368)"
+    finally:
+        fmt.set_style(previous)
+
+
 def test_number_and_date():
     assert [fmt.number(x) for x in (18.0, 0.01, 27, 2.0, 1e-05, -0.0)] == ["18", "0.01", "27", "2", "0.00001", "0"]
     assert fmt.number(2 / 3, 2) == "0.67"

@@ -17,10 +17,28 @@ def test_a_whole_curve_log_rank_next_to_a_2_year_estimate_says_so():
             "difference on the plain (linear) scale.") in text
 
 
-def test_each_endpoint_names_its_own_test_and_every_landmark():
+def test_each_endpoint_names_its_own_test_at_the_landmarks_table_2_gives_by_group():
     text = methods_sentence(Study(ROOT / "examples" / "colon" / "study.yml"))
-    assert ("The p-value given with the groups' 1-year, 3-year and 5-year OS is that of the log-rank test, which "
-            "compares the whole curves, not the 1-year, 3-year and 5-year estimates.") in text
-    assert "is that of Gray's test, which compares the whole cumulative incidence curves" in text
+    # The endpoints declare 1, 3 and 5 years, but Table 2 gives the arms' estimates at 5 years only.
+    assert ("The p-value given with the groups' 5-year OS is that of the log-rank test, which "
+            "compares the whole curves, not the 5-year estimates.") in text
+    assert ("The p-value given with the groups' 5-year recurrence is that of Gray's test, which compares the whole "
+            "cumulative incidence curves, not the 5-year estimates.") in text
+    assert "1-year" not in text and "3-year" not in text
     # Without a fixed-time comparison nothing claims the estimates were tested themselves.
     assert "z test" not in text
+
+
+def test_cumulative_incidence_intervals_and_fine_gray_are_described():
+    text = methods_sentence(Study(ROOT / "examples" / "colon" / "study.yml"))
+    # The colon study asks for log-transformed KM intervals, but cumulative incidence intervals are log(-log).
+    assert "Greenwood's variance on the log-transformed scale" in text
+    assert ("Recurrence was estimated as cumulative incidence with death without recurrence as a competing event "
+            "(Aalen-Johansen, 95% confidence intervals on the log(-log) scale)") in text
+    # recurrence_by_arm declares fine_gray: true.
+    assert ("subdistribution hazard ratios of recurrence against the reference group come from Fine-Gray models "
+            "with robust (sandwich) 95% confidence intervals") in text
+
+
+def test_no_fine_gray_claimed_without_a_fine_gray_comparison():
+    assert "Fine-Gray" not in methods_sentence(Study(ROOT / "study.yml"))
