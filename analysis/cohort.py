@@ -656,8 +656,11 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
 
     missing = [name for name in dictionary.names if name not in table.columns]
     if missing:
-        lowered = {n.lower(): n for n in table.columns}
-        hints = [f"'{lowered[m.lower()]}' should be '{m}'" for m in missing if m.lower() in lowered]
+        # A renamed header: the same name but for case and punctuation (wt.loss, WtLoss, wt_loss).
+        spare = [n for n in table.columns if n not in dictionary.names]
+        squeezed = {re.sub(r"[^0-9a-z]", "", n.lower()): n for n in spare}
+        hints = [f"'{squeezed[key]}' should be '{m}'" for m in missing
+                 if (key := re.sub(r"[^0-9a-z]", "", m.lower())) and key in squeezed]
         raise CohortLoadError(
             path,
             f"missing column(s) {missing} required by the data dictionary" + (f" ({'; '.join(hints)})" if hints else ""),

@@ -134,12 +134,13 @@ def test_wrong_delimiter(tmp_path, sep, name):
         load_cohort(path, DICTIONARY)
 
 
-def test_missing_columns_are_all_named_with_a_hint_for_case(tmp_path):
-    table = fixture_text().drop(columns=["sos", "relapse_date"]).rename(columns={"sex": "Sex"})
+def test_missing_columns_are_all_named_with_a_hint_for_case_and_punctuation(tmp_path):
+    table = fixture_text().drop(columns=["sos"]).rename(columns={"sex": "Sex", "relapse_date": "RelapseDate"})
     with pytest.raises(CohortLoadError) as error:
         load_cohort(write(tmp_path, table), DICTIONARY)
     assert "missing column(s) ['sex', 'sos', 'relapse_date']" in str(error.value)
     assert "'Sex' should be 'sex'" in str(error.value)
+    assert "'RelapseDate' should be 'relapse_date'" in str(error.value)
 
 
 def test_unknown_column_warns_and_is_kept_as_text(tmp_path):
