@@ -20,7 +20,7 @@ from analysis import formatting
 from analysis.study import Study
 from analysis.tables import outcomes, patient_characteristics
 from tests.corruptions import ROOT
-from tests.test_outputs import check_docx_in_libreoffice
+from tests.test_outputs import browser, check_docx_in_libreoffice, check_report_in_browser  # noqa: F401
 
 COLON = ROOT / "examples" / "colon"
 REFERENCE = json.loads((ROOT / "tests" / "reference" / "colon_reference.json").read_text())
@@ -146,8 +146,10 @@ def test_outcomes_table_holds_exactly_the_declared_rows(study):
     ]
 
 
-def test_the_colon_report_renders(tmp_path):
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The colon report rendered once by the built-in renderer: its output folder."""
+    out = tmp_path_factory.mktemp("colon") / "out"
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("DATA", None)
     result = subprocess.run(
@@ -155,6 +157,11 @@ def test_the_colon_report_renders(tmp_path):
         cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def test_the_colon_report_renders(rendered, tmp_path):
+    out = rendered
     for name in ("report.html", "report.pdf", "report.docx", "abstract.txt", "figures/figure2_recurrence_by_arm.png"):
         assert (out / name).stat().st_size > 0, name
     abstract = (out / "abstract.txt").read_text(encoding="utf-8")
@@ -224,3 +231,8 @@ def test_a_comparison_away_from_its_overall_row_has_a_heading(tmp_path):
     # The recurrence comparison still follows its own 5-year overall row: no heading.
     recurrence = [row.key for row in rows if row.key.startswith("recurrence")]
     assert recurrence[:2] == ["recurrence@5 years", "recurrence_by_arm:obs"]
+
+
+def test_the_colon_report_in_a_browser(browser, rendered):
+    # Four group columns and a p-value: at 1280 px Table 1 fits its column, at 390 px it scrolls in its box.
+    check_report_in_browser(browser, rendered)

@@ -54,6 +54,8 @@ PAGE_CHECKS = {
     # Every table that is wider than its box scrolls inside it, not the page.
     "tables_overflowing_page": """[...document.querySelectorAll('table')].filter(t =>
         t.getBoundingClientRect().right > document.documentElement.clientWidth + 1).length""",
+    # Tables that scroll inside their own box (a phone may need it; a desktop must not).
+    "tables_scrolling": "[...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.clientWidth + 1).length",
     "body_font": "getComputedStyle(document.body).fontFamily.split(',')[0].replace(/\"/g, '')",
     "font_loaded": "document.fonts.check('16px \"Linux Libertine O\"') && [...document.fonts].some(f => f.status === 'loaded')",
     "paragraph_align": "getComputedStyle(document.querySelector('#abstract-body p, p')).textAlign",
@@ -93,6 +95,8 @@ def check_report_in_browser(browser: Chromium, out: Path) -> None:
         assert not visit.scrolls_sideways, (width, visit.scroll_width)
         checks = visit.checks
         assert checks["tables_overflowing_page"] == 0, width
+        if width > 600:
+            assert checks["tables_scrolling"] == 0, width
         assert checks["body_font"] == "Linux Libertine O" and checks["font_loaded"], checks
         assert checks["ci_cells_wrapped"] == 0, width
         # Justified on a desktop; ragged right on a phone, where justified lines leave gaps.
