@@ -717,4 +717,24 @@ def load_cohort(path: str | Path, dictionary: DataDictionary, sheet: str | None 
     # The deep copy consolidates columns of one dtype into blocks, which every later filter of the frame reuses.
     frame = pd.DataFrame(cohort).copy(deep=True)
     frame.attrs["id_column"] = source_id
+    # How a message names a patient's row in the file (see row_name).
+    frame.attrs["rows"] = ({"word": cases.row_word, "first": 1} if cases is not None
+                           else {"word": "row", "first": 2, "sheet": sheet_table.sheet} if sheet_table is not None
+                           else {"word": "line", "first": 2})
     return frame
+
+
+def row_name(cohort: pd.DataFrame, index: int) -> str | None:
+    """Where row ``index`` of a loaded cohort is in its file: "line 5", "row 5 of sheet 'cohort'", "case 4".
+
+    Examples
+    --------
+    >>> cohort = load_cohort("tests/fixtures/valid_cohort.csv", load_dictionary("data/dictionary.yml"))
+    >>> row_name(cohort, 3)
+    'line 5'
+    """
+    rows = cohort.attrs.get("rows")
+    if not rows:
+        return None
+    name = f"{rows['word']} {int(index) + rows['first']}"
+    return f"{name} of sheet {rows['sheet']!r}" if "sheet" in rows else name

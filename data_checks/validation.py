@@ -25,7 +25,7 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-from analysis.cohort import DataDictionary
+from analysis.cohort import DataDictionary, row_name
 from analysis.config import StudySettings
 from data_checks.custom_expectations import MAX_LISTED
 from data_checks.suite import PATIENT_ID, build_suite
@@ -132,6 +132,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _repeated_rows(cohort: pd.DataFrame, column: str) -> str | None:
+    """Where each repeated value stands in the file: "P-004 on line 5 and line 9"."""
+    values = cohort[column]
+    repeated = values[values.notna() & values.duplicated(keep=False)]
+    places = []
+    for value, group in list(repeated.groupby(repeated.astype(str), sort=False))[:MAX_LISTED]:
+        names = [row_name(cohort, index) for index in group.index]
+        if None in names:
+            return None
+        places.append(f"{_text(group.iloc[0])} on {' and '.join(names)}")
+    return "; ".join(places) or None
+
+
 def _columns(kwargs: dict) -> tuple[str, ...]:
     names = [kwargs.get(k) for k in ("column", "column_A", "column_B")] + list(kwargs.get("column_list") or [])
     return tuple(n for n in names if n)
@@ -163,6 +176,8 @@ def _finding(result, cohort: pd.DataFrame) -> Finding:
             values = tuple(_text(row.get(shown[0])) for row in rows)
         else:
             values = tuple(", ".join(f"{c}={_text(row.get(c))}" for c in shown) for row in rows)
+        if config.type == "expect_column_values_to_be_unique" and columns and columns[0] in cohort.columns:
+            note = _repeated_rows(cohort, columns[0])
     elif "findings" in (details.get("details") or {}):
         found = details["details"]["findings"]
         columns = tuple(f["column"] for f in found)

@@ -151,6 +151,16 @@ def test_a_rule_failing_for_many_patients_lists_ten_then_counts(tmp_path, capsys
     assert patients.endswith(f"... and {len(many) - 10} more ({len(many)} in all)")
 
 
+def test_a_repeated_id_is_named_with_the_lines_it_stands_on(tmp_path, capsys):
+    example = read_example()
+    # Data rows 3 and 8 (0-based) are lines 5 and 10 of the file: the header is line 1.
+    example.loc[8, "patient_id"] = example.loc[3, "patient_id"]
+    example.to_csv(tmp_path / "repeated.csv", index=False)
+    code, _, err = run_cli(tmp_path / "repeated.csv", None, capsys)
+    assert code == 1
+    assert f"details:  {example.loc[3, 'patient_id']} on line 5 and line 10" in block_of(err, "unique:patient_id")
+
+
 # -- Data Docs and the command line ------------------------------------------------------
 
 
