@@ -116,8 +116,9 @@ class StatusSource:
 
     time: str
     status: str
-    # Status values that mean the event happened (a yes/no status: yes).
-    event_values: tuple[Any, ...] = (True,)
+    # Status values that mean the event happened; none given: a yes/no status's yes (a coded
+    # status must name its codes: check_against_dictionary refuses it otherwise).
+    event_values: tuple[Any, ...] = ()
     label: str | None = None
     # The unit the time column is in (a key of TIME_UNITS), as the data dictionary declares it.
     unit: str | None = None
@@ -437,7 +438,7 @@ def _endpoint(study: _Block, name: str, default_landmark: float | None) -> Endpo
     if block.get("time") is None or block.get("status") is None:
         raise block.error(None, "give either origin, events and censor (dates) or time and status (columns)")
     event = StatusSource(time=block.text("time"), status=block.text("status"),
-                         event_values=tuple(block.items("event_values") or [True]))
+                         event_values=tuple(block.items("event_values") or ()))
     competing = block.get("competing")
     if competing is None:
         return Endpoint(**common, status_event=event)
@@ -445,7 +446,7 @@ def _endpoint(study: _Block, name: str, default_landmark: float | None) -> Endpo
         raise block.error("competing", "with time and status, give one mapping {time:, status:, event_values:}")
     source = block.child("competing")
     status_competing = StatusSource(time=source.text("time"), status=source.text("status"),
-                                    event_values=tuple(source.items("event_values") or [True]),
+                                    event_values=tuple(source.items("event_values") or ()),
                                     label=source.text("label"))
     return Endpoint(**common, status_event=event, status_competing=status_competing)
 
@@ -793,6 +794,7 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
                     column(f"{where}.time", source.time, "integer", "float")
                     column(f"{where}.status", source.status, "boolean", "integer", "category")
                     _time_unit_declared(settings, f"{where}.time", columns[source.time], dictionary)
+                    _event_codes(settings, where, columns[source.status], source.event_values)
     for name, comparison in settings.comparisons.items():
         key = f"comparisons.{name}"
         variable(f"{key}.by", comparison.by, "boolean", "category")
@@ -846,6 +848,33 @@ def time_unit(text: str | None) -> str | None:
     word = str(text).strip().lower()
     word = word if word.endswith("s") else word + "s"
     return word if word in TIME_UNITS else None
+
+
+def _event_codes(settings: StudySettings, key: str, spec, given: tuple[Any, ...]) -> None:
+    """A coded status names the code(s) of an event, each a code the column has: a wrong or missing
+    code would count no events and print 100% survival without a word.
+
+    A yes/no status needs none (yes is the event). Codes are compared as text, so
+    YAML's 1 and '1' are the same code.
+    """
+    if spec.type == "boolean":
+        return
+    codes = {str(code): str(label) for code, label in (spec.values or {}).items()}
+    listed = ", ".join(f"{code} ({label})" for code, label in codes.items())
+    if not given:
+        raise settings.error(f"{key}.status", f"column {spec.name!r} is coded ({spec.type}): give event_values, "
+                                              "the code(s) that mean the event happened"
+                                              + (f"; its codes: {listed}" if codes else ""))
+    for value in given:
+        text = str(value).strip()
+        if codes and text not in codes:
+            by_label = {label.lower(): code for code, label in codes.items()}
+            hint = (f"; did you mean {by_label[text.lower()]!r}, the code of {text!r}?" if text.lower() in by_label
+                    else "")
+            raise settings.error(f"{key}.event_values", f"{value!r} is not a code of column {spec.name!r} "
+                                                        f"(codes: {listed}){hint}")
+        if not codes and spec.type == "integer" and not re.fullmatch(r"-?\d+", text):
+            raise settings.error(f"{key}.event_values", f"{value!r} is not a code of the integer column {spec.name!r}")
 
 
 def _time_unit_declared(settings: StudySettings, key: str, spec, dictionary) -> None:

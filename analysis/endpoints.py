@@ -25,6 +25,7 @@ before the report is built.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,7 +173,14 @@ def _status(patients: pd.DataFrame, source: StatusSource) -> tuple[np.ndarray, n
     _fail(source.time, "time given", patients, time.isna())
     _fail(source.time, "time >= 0", patients, time < 0)
     _fail(source.status, "status given", patients, status.isna())
-    values = status.astype(object).isin(list(source.event_values))
+    given = source.event_values or (True,)
+    if pd.api.types.is_bool_dtype(status):
+        values = status.astype(object).isin(list(given))
+    elif pd.api.types.is_numeric_dtype(status):
+        # A code as YAML writes it, 1 or '1'.
+        values = status.isin([float(v) for v in given if re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", str(v))])
+    else:
+        values = status.astype(str).isin([str(v).strip() for v in given])
     return time.to_numpy(dtype=float) * TIME_UNITS[source.unit], values.to_numpy(dtype=bool)
 
 

@@ -376,8 +376,9 @@ def time_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.
                         column=spec.name,
                     ))
             if status.type == "integer":
-                codes.setdefault(status.name, {0, 1}).update(int(v) for v in source.event_values
-                                                             if isinstance(v, (int, float)) and not isinstance(v, bool))
+                codes.setdefault(status.name, {0, 1}).update(int(str(v).strip()) for v in source.event_values
+                                                             if not isinstance(v, bool)
+                                                             and str(v).strip().lstrip("-").isdigit())
     for name, allowed in codes.items():
         spec = dictionary.column(name)
         rules[f"allowed:{name}"] = _rule(
