@@ -141,10 +141,34 @@ def risk_table(curves: Sequence[KaplanMeier], times: Sequence[float]) -> pd.Data
     return frame.astype({"curve": int, "at_risk": int, "censored": int, "events": int})
 
 
+#: Tick spacings (months) the axis chooses from beyond six months, and the most columns a risk table may have.
+LONG_SPACINGS = (12, 24, 36, 60, 120, 240, 600)
+MAX_TICK_INTERVALS = 12
+
+
+def tick_spacing(end_months: float) -> int:
+    """Six months, unless that would give more than 12 risk-table columns (then the smallest of 12, 24,
+    36, 60, ... months that does) or fewer than two intervals (then 3 months, or 1).
+
+    Examples
+    --------
+    >>> [tick_spacing(m) for m in (2.5, 8, 32.9, 66, 100, 424)]
+    [1, 3, 6, 6, 12, 36]
+    """
+    def intervals(spacing: float) -> float:
+        return end_months / spacing - AXIS_SLACK
+
+    if intervals(6) > MAX_TICK_INTERVALS:
+        return next((t for t in LONG_SPACINGS if intervals(t) <= MAX_TICK_INTERVALS), LONG_SPACINGS[-1])
+    if intervals(6) < 2:
+        return 3 if intervals(3) >= 2 else 1
+    return 6
+
+
 def month_ticks(
     curves: Sequence[KaplanMeier],
     *,
-    tick_months: int = 6,
+    tick_months: int | None = None,
     max_months: float | None = None,
     days_per_month: float = DAYS_PER_MONTH,
 ) -> np.ndarray:
@@ -159,8 +183,10 @@ def month_ticks(
     ----------
     curves : sequence of KaplanMeier
         Fitted curves; their times are in days.
-    tick_months : int, default 6
-        Spacing of the ticks in months.
+    tick_months : int, optional
+        Spacing of the ticks in months; default six months, or what keeps
+        between 2 and 12 intervals (:func:`tick_spacing`), so any follow-up,
+        in any unit, gets a legible axis.
     max_months : float, optional
         End of the axis in months; ticks past it are dropped.
     days_per_month : float, default 365.25 / 12
@@ -178,20 +204,23 @@ def month_ticks(
     --------
     >>> from analysis.survival import KaplanMeier
     >>> km = KaplanMeier().fit([100, 400, 1000], [1, 1, 0])  # 1000 days = 32.9 months
-    >>> month_ticks([km]).tolist()
+    >>> month_ticks([km], tick_months=6).tolist()
     [0, 6, 12, 18, 24, 30, 36]
+    >>> month_ticks([KaplanMeier().fit([100, 12_900], [1, 0])]).tolist()  # 424 months: 36-month steps
+    [0, 36, 72, 108, 144, 180, 216, 252, 288, 324, 360, 396, 432]
     >>> month_ticks([km], tick_months=12, max_months=24).tolist()
     [0, 12, 24]
     >>> month_ticks([KaplanMeier().fit([100, 2011], [1, 0])]).tolist()[-1]  # 66.07 months
     66
     """
-    if tick_months <= 0:
-        raise ValueError(f"tick_months must be positive, got {tick_months}")
     if max_months is not None and max_months <= 0:
         raise ValueError(f"max_months must be positive, got {max_months}")
     if days_per_month <= 0:
         raise ValueError(f"days_per_month must be positive, got {days_per_month}")
     end = max_months if max_months is not None else _longest_follow_up(curves) / days_per_month
+    tick_months = tick_spacing(end) if tick_months is None else tick_months
+    if tick_months <= 0:
+        raise ValueError(f"tick_months must be positive, got {tick_months}")
     n_intervals = max(1, int(np.ceil(end / tick_months - (AXIS_SLACK if max_months is None else 1e-9))))
     if max_months is not None and n_intervals * tick_months > max_months + 1e-9:
         n_intervals = max(1, n_intervals - 1)
@@ -204,7 +233,7 @@ def km_figure(
     title: str | None = None,
     annotations: Sequence[str] = (),
     landmark_days: float | None = None,
-    tick_months: int = 6,
+    tick_months: int | None = None,
     max_months: float | None = None,
     ylabel: str = "Overall survival",
     xlabel: str = "Months",
@@ -226,8 +255,9 @@ def km_figure(
         no curve, band, censor mark or landmark line, else above the plot.
     landmark_days : float, optional
         Draws a dotted vertical line at this time (days).
-    tick_months : int, default 6
-        Spacing of the x-axis ticks and of the risk-table columns, in months.
+    tick_months : int, optional
+        Spacing of the x-axis ticks and of the risk-table columns, in months;
+        default chosen from the follow-up (:func:`tick_spacing`).
     max_months : float, optional
         Cut the x-axis, and the curves, at the last tick not past this many
         months (default: the axis ends at the first tick at or after the
@@ -271,7 +301,7 @@ def _km_figure(curves, *, title, annotations, landmark_days, tick_months, max_mo
     ax = fig.add_axes(layout.plot_rect(), label="survival")
     table_ax = fig.add_axes(layout.table_rect(), label="risk_table", sharex=ax)
     handles = [
-        _draw_curve(ax, curve, style, hatch, ticks[-1], AXIS_SLACK * tick_months, days_per_month)
+        _draw_curve(ax, curve, style, hatch, ticks[-1], AXIS_SLACK * (ticks[1] - ticks[0]), days_per_month)
         for curve, style, hatch in zip(curves, CURVE_STYLES, BAND_HATCHES, strict=False)
     ]
     if landmark_days is not None:
@@ -698,7 +728,7 @@ def cumulative_incidence_figure(
     *,
     annotations: Sequence[str] = (),
     landmark_days: float | None = None,
-    tick_months: int = 6,
+    tick_months: int | None = None,
     ylabel: str = "Cumulative incidence",
     xlabel: str = "Months",
     days_per_month: float = DAYS_PER_MONTH,
@@ -727,6 +757,7 @@ def cumulative_incidence_figure(
     if len(curves) > 1 and not all(curve.label_ for curve in curves):
         raise ValueError("label each curve (fit(..., label=)) to plot several")
     end = max(float(curve.table_["time"].max()) for curve in curves) / days_per_month
+    tick_months = tick_spacing(end) if tick_months is None else tick_months
     ticks = np.arange(max(1, int(np.ceil(end / tick_months - 1e-9))) + 1) * tick_months
     with matplotlib.rc_context(FIGURE_RC):
         return _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylabel, xlabel,
@@ -765,7 +796,7 @@ def simon_makuch_figure(
     *,
     annotations: Sequence[str] = (),
     landmark_days: float | None = None,
-    tick_months: int = 6,
+    tick_months: int | None = None,
     ylabel: str = "Overall survival",
     xlabel: str = "Months",
     days_per_month: float = DAYS_PER_MONTH,
@@ -788,6 +819,7 @@ def simon_makuch_figure(
     with matplotlib.rc_context(FIGURE_RC):
         curves = result.curves
         last = max(float(c.table["time"].max()) for c in curves if len(c.table)) / days_per_month
+        tick_months = tick_spacing(last) if tick_months is None else tick_months
         ticks = np.arange(0, tick_months * (np.ceil(last / tick_months) + 1), tick_months, dtype=float)
         fig = Figure(figsize=(6.3, 4.2), dpi=100)
         ax = fig.add_axes([0.12, 0.34, 0.84, 0.6], label="simon_makuch")

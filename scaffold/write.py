@@ -240,7 +240,7 @@ _SURVIVAL = '''
 #| label: fig-survival
 #| fig-cap: {label} of all patients (Kaplan-Meier, shaded confidence band, tick marks censored patients).
 #| fig-alt: Kaplan-Meier curve of {label_lower} with its confidence band and a table of patients at risk.
-figure = km_figure([endpoint.curve], annotations=[fmt.landmark_annotation(endpoint.at_landmark, endpoint.landmark.adjective, endpoint=endpoint.endpoint.short)], landmark_days=endpoint.landmark.days, ylabel="{label}", tick_months={tick_months}, note=study.data_note)
+figure = km_figure([endpoint.curve], annotations=[fmt.landmark_annotation(endpoint.at_landmark, endpoint.landmark.adjective, endpoint=endpoint.endpoint.short)], landmark_days=endpoint.landmark.days, ylabel="{label}", note=study.data_note)
 export_figure(figure, "figure1_survival")
 ```
 '''
@@ -281,11 +281,8 @@ def report_qmd(inference: Inference) -> str:
                    f"{label} at "
                    "`{python} endpoint.landmark.text` was `{python} fmt.estimate_ci(endpoint.at_landmark)`."
                    + _table_one_example(inference))
-        days = {"years": 365.25, "months": 30.4375, "days": 1}[_landmark_unit(inference.landmark)]
-        years = float(inference.landmark.split()[0]) * days / 365.25
         text = _SETUP.format(endpoint_setup=setup, methods=methods, results=results)
-        text += _OUTCOMES.format(conf=95) + _SURVIVAL.format(label=label, label_lower=label.lower(),
-                                                            tick_months=12 if years >= 1 else 3)
+        text += _OUTCOMES.format(conf=95) + _SURVIVAL.format(label=label, label_lower=label.lower())
     else:
         text = _SETUP.format(endpoint_setup="", methods="",
                              results=_table_one_example(inference).strip() + " [No endpoint was recognised from the column names: declare one in study.yml "

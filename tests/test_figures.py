@@ -343,3 +343,16 @@ def test_figures_use_the_report_s_text_face():
     fig.draw_without_rendering()
     texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontname") and hasattr(a, "get_text")) if t.get_text()]
     assert texts and {t.get_fontname() for t in texts} == {"Linux Libertine O"}
+
+
+def test_a_long_follow_up_gets_at_most_twelve_columns():
+    # mgus2-like: 424 months (12 906 days). Six-month steps would print 71 risk-table columns
+    # over each other; 424 / 36 = 11.8, so 36-month steps end at 432 (12 intervals).
+    long = KaplanMeier().fit([3000, 9000, 12_906], [1, 1, 0])
+    fig = km_figure([long])
+    (ax,) = [ax for ax in fig.axes if ax.get_label() == "survival"]
+    assert ax.get_xticks().tolist() == list(range(0, 433, 36))
+    # A short one: 8 months (243.5 days) in 3-month steps, 0 to 9.
+    short = KaplanMeier().fit([100, 243.5], [1, 0])
+    (ax,) = [ax for ax in km_figure([short]).axes if ax.get_label() == "survival"]
+    assert ax.get_xticks().tolist() == [0, 3, 6, 9]
