@@ -178,8 +178,8 @@ def export_abstract_text(qmd_path: str | Path, namespace: dict, word_limit: int 
     (folder / "abstract.txt").write_text(header + abstract.text + "\n", encoding="utf-8")
     (folder / "abstract.portal.txt").write_text(portal_text(header) + safe + "\n", encoding="utf-8")
     (folder / "abstract.counts.txt").write_text(counts_text(abstract, portal), encoding="utf-8")
-    limit = f" (limit {word_limit})" if word_limit is not None else ""
-    line = f"abstract     {abstract.words} words, {abstract.characters} characters{limit}"
+    limit = f" (limit {word_limit} words)" if word_limit is not None else ""
+    line = f"abstract     {abstract.words} words{limit}, {abstract.characters} characters"
     if abstract.over_limit:
         bar = "!" * 72
         line = f"{bar}\nWARNING: the abstract has {abstract.words} words, over the limit of {word_limit}.\n{bar}"

@@ -148,7 +148,7 @@ def methods_sentence(study) -> str:
         clauses.append(f"subdistribution hazard ratios of {_in_sentence(e.short)} against the reference group come "
                        f"from Fine-Gray models with robust (sandwich) {level}% confidence intervals")
     if any(r.kind == "follow_up" for r in rows):
-        clauses.append("follow-up by the reverse Kaplan-Meier method")
+        clauses.append("follow-up was estimated by the reverse Kaplan-Meier method")
     if clauses:
         text = _join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")

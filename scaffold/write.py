@@ -223,7 +223,7 @@ _OUTCOMES = '''
 
 ```{{python}}
 #| label: tbl-outcomes
-#| tbl-cap: Outcomes, with {conf}% confidence intervals (survival by Kaplan-Meier, cumulative incidence by Aalen-Johansen with competing events).
+#| tbl-cap: Outcomes, with {conf}% confidence intervals; the statistical methods name each estimate's method.
 #| output: asis
 export_table(t2, "table2_outcomes")
 print(t2.to_markdown())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from analysis.provenance import methods_sentence
@@ -42,3 +43,19 @@ def test_cumulative_incidence_intervals_and_fine_gray_are_described():
 
 def test_no_fine_gray_claimed_without_a_fine_gray_comparison():
     assert "Fine-Gray" not in methods_sentence(Study(ROOT / "study.yml"))
+
+
+def test_every_sentence_of_the_methods_has_a_verb(tmp_path, monkeypatch):
+    # A trial's lung study (survival only, with follow-up) printed "Follow-up by the reverse
+    # Kaplan-Meier method." as a sentence of its own: the colon study without its recurrence rows.
+    monkeypatch.delenv("DATA", raising=False)
+    from tests.test_colon_study import _colon_variant
+    study = _colon_variant(tmp_path, """    - cumulative_incidence: recurrence
+      at: 5 years
+    - comparison: recurrence_by_arm
+      at: 5 years
+""", "")
+    text = methods_sentence(study)
+    assert "Follow-up was estimated by the reverse Kaplan-Meier method." in text
+    for sentence in text.split(". "):
+        assert re.search(r"\b(was|were|is|are|have|has|come|used)\b", sentence), sentence
