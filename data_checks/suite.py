@@ -35,7 +35,7 @@ from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.expectations.registry import get_expectation_impl
 
 from analysis.cohort import PATIENT_ID, ColumnSpec, DataDictionary
-from analysis.config import StudySettings
+from analysis.config import TIME_UNITS, StudySettings, time_unit
 from analysis.identifiers import (
     FREE_TEXT_MIN_WORDS,
     FREE_TEXT_NAME_PATTERN,
@@ -363,6 +363,17 @@ def time_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.
             if source is None:
                 continue
             time, status = dictionary.column(source.time), dictionary.column(source.status)
+            unit = time_unit(time.unit)
+            if source is endpoint.status_event and endpoint.landmarks and unit is not None:
+                # Times in another unit than declared (months read as days) put every landmark past the
+                # longest follow-up: the estimates would be "not estimable", 0% or 100%.
+                last = max(endpoint.landmarks, key=lambda landmark: landmark.days)
+                rules.setdefault(f"follow_up:{time.name}", _rule(
+                    gxe.ExpectColumnMaxToBeBetween, f"follow_up:{time.name}", RANGES,
+                    f"{time.label} reaches {last.text} for some patient, the last landmark of "
+                    f"{endpoint.label.lower()} (if not, is {time.name} really in {unit}?)",
+                    warning=True, column=time.name, min_value=last.days / TIME_UNITS[unit],
+                ))
             rules.setdefault(f"time:{time.name}>=0", _rule(
                 gxe.ExpectColumnValuesToBeBetween, f"time:{time.name}>=0", RANGES,
                 f"{time.label} is 0 or more (a time from the origin of {endpoint.label.lower()})",

@@ -153,3 +153,22 @@ def test_a_numeric_status_code_outside_censored_and_the_events_is_a_warning(tmp_
     block = next(b for b in err.split("\n\n") if "rule:     allowed:death" in b)
     assert 'warning: 1 patient does not meet the rule "Death (no = alive at death_time_days) is one of: 0, 1' in block
     assert "patients: COL-0006" in block and "values:   3" in block
+
+
+def test_times_in_months_declared_as_days_are_warned_of(tmp_path, capsys):
+    # The colon times in months (longest 3329 days = 109.4 months) with the dictionary still saying days:
+    # 109 "days" never reach the 5-year landmark (1826 days), which the checks say in a warning.
+    study = colon_copy(tmp_path / "colon", unit="months")
+    dictionary = study / "data" / "dictionary.yml"
+    dictionary.write_text(dictionary.read_text(encoding="utf-8").replace("unit: months", "unit: days"),
+                          encoding="utf-8")
+    assert main(["--study", str(study / "study.yml"), "--no-docs"]) == 0
+    err = capsys.readouterr().err
+    block = next(b for b in err.split("\n\n") if "rule:     follow_up:death_time_days" in b)
+    assert "reaches 5 years for some patient, the last landmark of overall survival (if not, is " \
+           "death_time_days really in days?)" in block
+    assert "observed: 109.37" in block
+    # In days, as the file really is, no such warning.
+    other = colon_copy(tmp_path / "days")
+    assert main(["--study", str(other / "study.yml"), "--no-docs"]) == 0
+    assert "follow_up:death_time_days" not in capsys.readouterr().err
