@@ -150,6 +150,8 @@ class ComparisonResult:
     test: LogRankResult | GrayTestResult | None
     hazard_ratios: dict[str, HazardRatio | None]
     note: str | None
+    # Patients of the endpoint in none of the groups (their level unknown, or not among `levels`).
+    not_compared: int = 0
 
     @property
     def name(self) -> str:
@@ -410,7 +412,7 @@ class Study:
         test, note = self._test(endpoint, data, level, labels, spec)
         hazard_ratios = self._hazard_ratios(endpoint, data, level, labels, reference, spec)
         return ComparisonResult(spec, endpoint, self.label(spec.by), tuple(groups), reference, test,
-                                hazard_ratios, note)
+                                hazard_ratios, note, not_compared=int(level.isna().sum()))
 
     def _test(self, endpoint, data, level, labels, spec):
         known = level.notna().to_numpy()

@@ -55,6 +55,8 @@ class SummaryTable:
     test_header: str | None = None
     # The tests behind the p-values, in order of first use: the footnote numbers them.
     test_names: tuple[str, ...] = ()
+    # A sentence under the table (patients in no column of a split, for instance).
+    note: str | None = None
 
     def row(self, key: str) -> Row:
         for row in self.rows:
@@ -104,7 +106,8 @@ class SummaryTable:
             label = "\u00a0" * 4 * r.indent + _escape(r.label)
             lines.append(f"| {label} | " + " | ".join(_escape(c) for c in self._columns(r, marked=True)) + " |")
         table = "\n".join(lines)
-        return f"{table}\n\n{self.footnote}" if self.test_names else table
+        notes = [text for text in (self.footnote if self.test_names else None, self.note) if text]
+        return "\n\n".join([table, *notes])
 
 
 def _mark(index: int) -> str:
@@ -229,9 +232,13 @@ def patient_characteristics(study: Study) -> SummaryTable:
     )
     headers = tuple(f"{labels[level]}, N = {int((codes == level).sum())}" for level in levels)
     used = list(dict.fromkeys(test.test for test in tests.values()))
+    outside = int((~codes.isin(levels)).sum())
+    by_label = _lower_first(study.label(s.characteristics_by))
+    note = (f"{formatting.sentence_start(outside)} {'patient' if outside == 1 else 'patients'} with {by_label} unknown "
+            f"{'is' if outside == 1 else 'are'} counted in the Overall column only, and in no test." if outside else None)
     return SummaryTable("Table 1", f"Overall, N = {study.n}", split, group_headers=headers,
                         test_header="p-value" if s.characteristics_test else None,
-                        test_names=tuple(used))
+                        test_names=tuple(used), note=note)
 
 
 # -- Table 2 ---------------------------------------------------------------------
@@ -319,6 +326,10 @@ def _outcome_rows(study: Study, row: OutcomeRow, previous: OutcomeRow | None = N
             estimate = _estimate_at(group.result, at)
             rows.append(Row(f"{row.name}:{group.level}", f"{group.label} (n={group.n})", _estimate_text(estimate),
                             estimate, indent + 1))
+        if comparison.not_compared:
+            rows.append(Row(f"{row.name}:not_compared",
+                            f"Not compared: {_lower_first(comparison.label)} unknown (n={comparison.not_compared})",
+                            "", comparison.not_compared, indent + 1))
         test_text = formatting.p_value(comparison.test.p) if comparison.test is not None else comparison.note
         rows.append(Row(f"{row.name}:test", comparison.test_name, test_text, comparison.test, indent + 1))
         reference = comparison.group(comparison.reference).label

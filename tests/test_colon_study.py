@@ -236,3 +236,32 @@ def test_a_comparison_away_from_its_overall_row_has_a_heading(tmp_path):
 def test_the_colon_report_in_a_browser(browser, rendered):
     # Four group columns and a p-value: at 1280 px Table 1 fits its column, at 390 px it scrolls in its box.
     check_report_in_browser(browser, rendered)
+
+
+def test_patients_in_no_group_are_counted_not_dropped_in_silence(tmp_path):
+    # Seven patients' arm left empty (as pbc's 106 patients without trt): Table 1 says where they are,
+    # and each comparison names them.
+    variant = _colon_variant(tmp_path, "word_limit: 300", "word_limit: 300")
+    cohort = variant.cohort
+    data = tmp_path / "data" / "colon.csv"
+    text = data.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    column = header.index("arm")
+    for line in range(1, 8):
+        cells = text[line].split(",")
+        cells[column] = ""
+        text[line] = ",".join(cells)
+    data.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DATA", raising=False)
+        study = Study(tmp_path / "study.yml")
+    assert len(study.cohort) == len(cohort) == 929
+    table_one = patient_characteristics(study)
+    assert sum(int(h.rsplit("= ", 1)[1]) for h in table_one.group_headers) == 929 - 7
+    assert table_one.to_markdown().endswith("Seven patients with treatment arm unknown are counted in the Overall "
+                                            "column only, and in no test.")
+    rows = {row.key: row for row in outcomes(study).rows}
+    for name in ("os_by_arm", "recurrence_by_arm"):
+        assert rows[f"{name}:not_compared"].label == "Not compared: treatment arm unknown (n=7)"
+        comparison = study.comparisons[name]
+        assert sum(group.n for group in comparison.groups) + comparison.not_compared == 929
