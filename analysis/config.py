@@ -775,8 +775,8 @@ def check_against_dictionary(settings: StudySettings, dictionary) -> None:
         expression(f"definitions.{name}.where", definition["where"])
 
     column("entry_date", settings.entry_date, "date")
-    for name in settings.characteristics:
-        variable("characteristics", name)
+    for number, name in enumerate(settings.characteristics):
+        variable(f"characteristics[{number}]", name)
     variable("characteristics_by", settings.characteristics_by, "boolean", "category")
     for name, endpoint in settings.endpoints.items():
         key = f"endpoints.{name}"

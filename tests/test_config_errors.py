@@ -78,6 +78,8 @@ CATALOGUE = [
                                             "did you mean age?", at="where:"),
     Broken("unknown column as Table 1 split", "study.yml", "characteristics_by: arm", "characteristics_by: armm",
            "study.characteristics_by", "'armm' is not a column"),
+    Broken("unknown column as a Table 1 row", "study.yml", "    - sex\n", "    - sexx\n",
+           "study.characteristics[0]", "'sexx' is not a column of the data dictionary", at="    - sexx"),
     Broken("unknown endpoint in a comparison", "study.yml", "endpoint: recurrence\n", "endpoint: relapse\n",
            "study.comparisons.recurrence_by_arm.endpoint", "'relapse' is not a declared endpoint"),
     Broken("unknown endpoint in the outcomes", "study.yml", "- median: overall_survival", "- median: os",
