@@ -68,6 +68,37 @@ def _in_sentence(term: str) -> str:
     return term[0].lower() + term[1:] if term[1:2].islower() else term
 
 
+def _further_analyses(s, compared) -> list[str]:
+    """The landmark analysis and restricted mean survival time a compared comparison declares, in one sentence each."""
+    sentences = []
+    seen = []
+    for comparison in compared:
+        if any(comparison is other for other in seen):
+            continue
+        seen.append(comparison)
+        endpoint = s.endpoints[comparison.endpoint]
+        parts = []
+        if comparison.landmark is not None:
+            switch = (f"from {_in_sentence(_variable_label(s, comparison.known_from))}" if comparison.known_from
+                      else "at the landmark (no date recorded)")
+            parts += [f"a landmark analysis at {comparison.landmark.text} (patients still followed then, time from "
+                      "the landmark)", f"a Cox model with it as a time-dependent covariate, switching {switch}"]
+        if comparison.rmst is not None and not endpoint.has_competing_events:
+            parts.append(f"restricted mean survival time to {comparison.rmst.text} compared as a difference and a "
+                         "ratio (as survRM2)")
+        if parts:
+            by = _in_sentence(_variable_label(s, comparison.by))
+            listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 2 else " and ".join(parts)
+            sentences.append(f"By {by}, {endpoint.short} was also compared in {listed}.")
+    return sentences
+
+
+def _variable_label(s, name: str) -> str:
+    """A comparison variable's name in words: a definition's label, else the column's name as written."""
+    definition = s.definitions.get(name)
+    return str(definition.get("label", name)) if isinstance(definition, dict) else name.replace("_", " ")
+
+
 def _landmark_tests(s, rows) -> list[str]:
     """Which test the p-value next to each group's landmark estimate is: a whole-curve test reads as a test at the
     landmark unless the methods say otherwise. The landmarks are those the outcomes table gives by group."""
@@ -153,6 +184,7 @@ def methods_sentence(study) -> str:
         text = _join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
     sentences += _landmark_tests(s, rows)
+    sentences += _further_analyses(s, compared)
     if s.cutoff_date is not None:
         sentences.append(f"Data cut-off: {formatting.date(s.cutoff_date, s.date_format)}.")
     versions = package_versions()

@@ -59,3 +59,14 @@ def test_every_sentence_of_the_methods_has_a_verb(tmp_path, monkeypatch):
     assert "Follow-up was estimated by the reverse Kaplan-Meier method." in text
     for sentence in text.split(". "):
         assert re.search(r"\b(was|were|is|are|have|has|come|used)\b", sentence), sentence
+
+
+def test_a_declared_landmark_analysis_and_rmst_are_described():
+    # study.yml: mrd_negative_remission declares landmark: 60 days and rmst: 2 years.
+    text = methods_sentence(Study(ROOT / "study.yml"))
+    assert ("By MRD-negative remission without extramedullary lesions, OS was also compared in a landmark analysis "
+            "at 60 days (patients still followed then, time from the landmark), a Cox model with it as a "
+            "time-dependent covariate, switching at the landmark (no date recorded), and restricted mean survival "
+            "time to 2 years compared as a difference and a ratio (as survRM2).") in text
+    colon = methods_sentence(Study(ROOT / "examples" / "colon" / "study.yml"))
+    assert "landmark analysis" not in colon and "restricted mean" not in colon
