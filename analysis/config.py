@@ -58,6 +58,7 @@ __all__ = [
     "StudySettingsError",
     "check_against_dictionary",
     "load_study",
+    "integer_code",
     "time_unit",
     "with_time_units",
 ]
@@ -850,6 +851,18 @@ def time_unit(text: str | None) -> str | None:
     return word if word in TIME_UNITS else None
 
 
+def integer_code(value: Any) -> int | None:
+    """A status code as YAML may write it for an integer column, 1 or '1'; None for anything else.
+
+    Examples
+    --------
+    >>> integer_code(1), integer_code(" 2 "), integer_code("Dead"), integer_code(True)
+    (1, 2, None, None)
+    """
+    text = str(value).strip()
+    return int(text) if not isinstance(value, bool) and re.fullmatch(r"-?\d+", text) else None
+
+
 def _event_codes(settings: StudySettings, key: str, spec, given: tuple[Any, ...]) -> None:
     """A coded status names the code(s) of an event, each a code the column has: a wrong or missing
     code would count no events and print 100% survival without a word.
@@ -873,7 +886,7 @@ def _event_codes(settings: StudySettings, key: str, spec, given: tuple[Any, ...]
                     else "")
             raise settings.error(f"{key}.event_values", f"{value!r} is not a code of column {spec.name!r} "
                                                         f"(codes: {listed}){hint}")
-        if not codes and spec.type == "integer" and not re.fullmatch(r"-?\d+", text):
+        if not codes and spec.type == "integer" and integer_code(value) is None:
             raise settings.error(f"{key}.event_values", f"{value!r} is not a code of the integer column {spec.name!r}")
 
 

@@ -25,14 +25,13 @@ before the report is built.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis.config import TIME_UNITS, Endpoint, StatusSource
+from analysis.config import TIME_UNITS, Endpoint, StatusSource, integer_code
 
 __all__ = ["CENSORED", "COMPETING_EVENT", "EVENT_OF_INTEREST", "TimeToEventData", "time_to_event"]
 
@@ -178,7 +177,7 @@ def _status(patients: pd.DataFrame, source: StatusSource) -> tuple[np.ndarray, n
         values = status.astype(object).isin(list(given))
     elif pd.api.types.is_numeric_dtype(status):
         # A code as YAML writes it, 1 or '1'.
-        values = status.isin([float(v) for v in given if re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", str(v))])
+        values = status.isin([code for v in given if (code := integer_code(v)) is not None])
     else:
         values = status.astype(str).isin([str(v).strip() for v in given])
     return time.to_numpy(dtype=float) * TIME_UNITS[source.unit], values.to_numpy(dtype=bool)

@@ -165,6 +165,15 @@ def tick_spacing(end_months: float) -> int:
     return 6
 
 
+def _ticks_to(end_months: float, tick_months: int | None, slack: float = 1e-9) -> np.ndarray:
+    """Ticks from 0 in steps of ``tick_months`` (default :func:`tick_spacing`) to the first at or after
+    ``end_months`` (less ``slack`` steps); at least one step."""
+    tick_months = tick_spacing(end_months) if tick_months is None else tick_months
+    if tick_months <= 0:
+        raise ValueError(f"tick_months must be positive, got {tick_months}")
+    return np.arange(max(1, int(np.ceil(end_months / tick_months - slack))) + 1) * tick_months
+
+
 def month_ticks(
     curves: Sequence[KaplanMeier],
     *,
@@ -218,13 +227,10 @@ def month_ticks(
     if days_per_month <= 0:
         raise ValueError(f"days_per_month must be positive, got {days_per_month}")
     end = max_months if max_months is not None else _longest_follow_up(curves) / days_per_month
-    tick_months = tick_spacing(end) if tick_months is None else tick_months
-    if tick_months <= 0:
-        raise ValueError(f"tick_months must be positive, got {tick_months}")
-    n_intervals = max(1, int(np.ceil(end / tick_months - (AXIS_SLACK if max_months is None else 1e-9))))
-    if max_months is not None and n_intervals * tick_months > max_months + 1e-9:
-        n_intervals = max(1, n_intervals - 1)
-    return np.arange(n_intervals + 1) * tick_months
+    ticks = _ticks_to(end, tick_months, AXIS_SLACK if max_months is None else 1e-9)
+    if max_months is not None and len(ticks) > 2 and ticks[-1] > max_months + 1e-9:
+        ticks = ticks[:-1]
+    return ticks
 
 
 def km_figure(
@@ -756,9 +762,7 @@ def cumulative_incidence_figure(
         raise ValueError(f"a cumulative-incidence figure shows 1 to {len(CURVE_STYLES)} curves, got {len(curves)}")
     if len(curves) > 1 and not all(curve.label_ for curve in curves):
         raise ValueError("label each curve (fit(..., label=)) to plot several")
-    end = max(float(curve.table_["time"].max()) for curve in curves) / days_per_month
-    tick_months = tick_spacing(end) if tick_months is None else tick_months
-    ticks = np.arange(max(1, int(np.ceil(end / tick_months - 1e-9))) + 1) * tick_months
+    ticks = _ticks_to(max(float(curve.table_["time"].max()) for curve in curves) / days_per_month, tick_months)
     with matplotlib.rc_context(FIGURE_RC):
         return _cumulative_incidence_figure(curves, ticks, annotations, landmark_days, ylabel, xlabel,
                                             days_per_month, note)
@@ -819,8 +823,7 @@ def simon_makuch_figure(
     with matplotlib.rc_context(FIGURE_RC):
         curves = result.curves
         last = max(float(c.table["time"].max()) for c in curves if len(c.table)) / days_per_month
-        tick_months = tick_spacing(last) if tick_months is None else tick_months
-        ticks = np.arange(0, tick_months * (np.ceil(last / tick_months) + 1), tick_months, dtype=float)
+        ticks = _ticks_to(last, tick_months).astype(float)
         fig = Figure(figsize=(6.3, 4.2), dpi=100)
         ax = fig.add_axes([0.12, 0.34, 0.84, 0.6], label="simon_makuch")
         handles = []

@@ -405,6 +405,17 @@ def spell_number(n: int) -> str:
     return words + (f" {_below_thousand(rest)}" if rest else "")
 
 
+def in_sentence(term: str) -> str:
+    """A label or short name inside a sentence: "Sex" becomes "sex", "OS" and "HIV-positive" keep their capitals.
+
+    Examples
+    --------
+    >>> in_sentence("Recurrence"), in_sentence("OS"), in_sentence("HIV-positive")
+    ('recurrence', 'OS', 'HIV-positive')
+    """
+    return term[0].lower() + term[1:] if term[1:2].islower() else term
+
+
 def sentence_start(n: int) -> str:
     """A number spelled out and capitalised, to open a sentence.
 

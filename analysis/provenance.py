@@ -63,23 +63,16 @@ def _censoring(endpoint, cutoff) -> str:
     return "censored at last contact or at the data cut-off, whichever came first"
 
 
-def _in_sentence(term: str) -> str:
-    """An endpoint's short name inside a sentence: "OS" stays, "Recurrence" becomes "recurrence"."""
-    return term[0].lower() + term[1:] if term[1:2].islower() else term
-
-
-def _further_analyses(s, compared) -> list[str]:
+def _further_analyses(study, rows) -> list[str]:
     """The landmark analysis and restricted mean survival time a compared comparison declares, in one sentence each."""
+    s = study.settings
     sentences = []
-    seen = []
-    for comparison in compared:
-        if any(comparison is other for other in seen):
-            continue
-        seen.append(comparison)
+    for name in dict.fromkeys(row.name for row in rows if row.kind == "comparison"):
+        comparison = s.comparisons[name]
         endpoint = s.endpoints[comparison.endpoint]
         parts = []
         if comparison.landmark is not None:
-            switch = (f"from {_in_sentence(_variable_label(s, comparison.known_from))}" if comparison.known_from
+            switch = (f"from {formatting.in_sentence(study.label(comparison.known_from))}" if comparison.known_from
                       else "at the landmark (no date recorded)")
             parts += [f"a landmark analysis at {comparison.landmark.text} (patients still followed then, time from "
                       "the landmark)", f"a Cox model with it as a time-dependent covariate, switching {switch}"]
@@ -87,16 +80,10 @@ def _further_analyses(s, compared) -> list[str]:
             parts.append(f"restricted mean survival time to {comparison.rmst.text} compared as a difference and a "
                          "ratio (as survRM2)")
         if parts:
-            by = _in_sentence(_variable_label(s, comparison.by))
+            by = formatting.in_sentence(study.label(comparison.by))
             listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 2 else " and ".join(parts)
             sentences.append(f"By {by}, {endpoint.short} was also compared in {listed}.")
     return sentences
-
-
-def _variable_label(s, name: str) -> str:
-    """A comparison variable's name in words: a definition's label, else the column's name as written."""
-    definition = s.definitions.get(name)
-    return str(definition.get("label", name)) if isinstance(definition, dict) else name.replace("_", " ")
 
 
 def _landmark_tests(s, rows) -> list[str]:
@@ -123,7 +110,7 @@ def _landmark_tests(s, rows) -> list[str]:
         else:
             stratified = "stratified " if any(c.strata for c in comparisons) else ""
             test = f"that of the {stratified}log-rank test, which compares the whole curves"
-        text = (f"The p-value given with the groups' {when} {_in_sentence(endpoint.short)} is {test}, "
+        text = (f"The p-value given with the groups' {when} {formatting.in_sentence(endpoint.short)} is {test}, "
                 f"not the {when} estimates")
         if any(c.fixed_time for c in comparisons):
             text += (f"; the {endpoint.landmarks[0].adjective} estimates themselves are compared by a z test of their "
@@ -176,7 +163,7 @@ def methods_sentence(study) -> str:
         clauses.append(clause)
     fine_gray = [e for e in competing if any(c.fine_gray and c.endpoint == e.name for c in s.comparisons.values())]
     for e in fine_gray:
-        clauses.append(f"subdistribution hazard ratios of {_in_sentence(e.short)} against the reference group come "
+        clauses.append(f"subdistribution hazard ratios of {formatting.in_sentence(e.short)} against the reference group come "
                        f"from Fine-Gray models with robust (sandwich) {level}% confidence intervals")
     if any(r.kind == "follow_up" for r in rows):
         clauses.append("follow-up was estimated by the reverse Kaplan-Meier method")
@@ -184,7 +171,7 @@ def methods_sentence(study) -> str:
         text = _join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
     sentences += _landmark_tests(s, rows)
-    sentences += _further_analyses(s, compared)
+    sentences += _further_analyses(study, rows)
     if s.cutoff_date is not None:
         sentences.append(f"Data cut-off: {formatting.date(s.cutoff_date, s.date_format)}.")
     versions = package_versions()

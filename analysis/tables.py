@@ -153,7 +153,8 @@ def _characteristic(study: Study, name: str, rows: pd.Series, unknown: bool, who
     value, as gtsummary's missing row: the other rows are of known values only.
     """
     column = _column(study, name)
-    missing = _missing(study, name)[rows]
+    missing_anywhere = _missing(study, name)
+    missing = missing_anywhere[rows]
     if column is not None and column.type in ("float", "integer"):
         values = study.cohort.loc[rows, name]
         if values.notna().sum() == 0:
@@ -169,7 +170,7 @@ def _characteristic(study: Study, name: str, rows: pd.Series, unknown: bool, who
             text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
             result.append(Row(f"{name}={code}", count.label, text, count, 1))
     else:
-        count = count_true(study.flag(name)[rows & ~_missing(study, name)], label=study.label(name))
+        count = count_true(study.flag(name)[rows & ~missing_anywhere], label=study.label(name))
         text = formatting.count_percent(count) if count.denominator else formatting.NOT_ESTIMABLE
         result = [Row(name, study.label(name), text, count)]
     if unknown:
@@ -233,7 +234,7 @@ def patient_characteristics(study: Study) -> SummaryTable:
     headers = tuple(f"{labels[level]}, N = {int((codes == level).sum())}" for level in levels)
     used = list(dict.fromkeys(test.test for test in tests.values()))
     outside = int((~codes.isin(levels)).sum())
-    by_label = _lower_first(study.label(s.characteristics_by))
+    by_label = formatting.in_sentence(study.label(s.characteristics_by))
     note = (f"{formatting.sentence_start(outside)} {'patient' if outside == 1 else 'patients'} with {by_label} unknown "
             f"{'is' if outside == 1 else 'are'} counted in the Overall column only, and in no test." if outside else None)
     return SummaryTable("Table 1", f"Overall, N = {study.n}", split, group_headers=headers,
@@ -254,16 +255,11 @@ def _estimate_text(estimate) -> str:
     return formatting.estimate_ci(estimate) if estimate is not None else formatting.NOT_ESTIMABLE
 
 
-def _lower_first(text: str) -> str:
-    """"Sex" -> "sex" inside a sentence; an acronym ("HIV-positive") keeps its capitals."""
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
-
-
 def _overall_label(kind: str, endpoint, at: Landmark) -> str:
     """What an endpoint's estimate over all patients is called: "2-year overall survival", "Cumulative incidence of
     relapse at 2 years"."""
     if kind == "cumulative_incidence":
-        return f"Cumulative incidence of {_lower_first(endpoint.label)} at {at.text}"
+        return f"Cumulative incidence of {formatting.in_sentence(endpoint.label)} at {at.text}"
     return f"{at.adjective} {endpoint.label.lower()}"
 
 
@@ -319,7 +315,7 @@ def _outcome_rows(study: Study, row: OutcomeRow, previous: OutcomeRow | None = N
         rows = []
         if not _follows_its_overall_row(study, row, previous):
             kind = "cumulative_incidence" if comparison.endpoint.has_competing_events else "survival"
-            by = _lower_first(study.label(study.settings.comparisons[row.name].by))
+            by = formatting.in_sentence(comparison.label)
             rows.append(Row(row.name, row.label or f"{_overall_label(kind, comparison.endpoint, at)} by {by}", "",
                             None, indent))
         for group in comparison.groups:
@@ -328,7 +324,7 @@ def _outcome_rows(study: Study, row: OutcomeRow, previous: OutcomeRow | None = N
                             estimate, indent + 1))
         if comparison.not_compared:
             rows.append(Row(f"{row.name}:not_compared",
-                            f"Not compared: {_lower_first(comparison.label)} unknown (n={comparison.not_compared})",
+                            f"Not compared: {formatting.in_sentence(comparison.label)} unknown (n={comparison.not_compared})",
                             "", comparison.not_compared, indent + 1))
         test_text = formatting.p_value(comparison.test.p) if comparison.test is not None else comparison.note
         rows.append(Row(f"{row.name}:test", comparison.test_name, test_text, comparison.test, indent + 1))

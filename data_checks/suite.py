@@ -35,7 +35,7 @@ from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.expectations.registry import get_expectation_impl
 
 from analysis.cohort import PATIENT_ID, ColumnSpec, DataDictionary
-from analysis.config import TIME_UNITS, StudySettings, time_unit
+from analysis.config import TIME_UNITS, StudySettings, integer_code, time_unit
 from analysis.identifiers import (
     FREE_TEXT_MIN_WORDS,
     FREE_TEXT_NAME_PATTERN,
@@ -387,9 +387,8 @@ def time_rules(dictionary: DataDictionary, settings: StudySettings) -> list[gxe.
                         column=spec.name,
                     ))
             if status.type == "integer":
-                codes.setdefault(status.name, {0, 1}).update(int(str(v).strip()) for v in source.event_values
-                                                             if not isinstance(v, bool)
-                                                             and str(v).strip().lstrip("-").isdigit())
+                codes.setdefault(status.name, {0, 1}).update(
+                    code for v in source.event_values if (code := integer_code(v)) is not None)
     for name, allowed in codes.items():
         spec = dictionary.column(name)
         rules[f"allowed:{name}"] = _rule(
